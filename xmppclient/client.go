@@ -1,0 +1,729 @@
+// Client is one account's XMPP session: it connects, keeps the session
+// alive (pings, XEP-0198 acks and resumption, reconnect with jittered
+// exponential backoff), reads the stream in one goroutine and dispatches
+// stanzas in arrival order, and writes stanzas for the app layer.
+package xmppclient
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+)
+
+// Client is safe for concurrent use.
+type Client struct {
+	cfg    Config
+	log    *slog.Logger
+	events *eventQueue
+	iqs    *iqTracker
+	disco  *discoResponder
+
+	handlersMu sync.RWMutex
+	handlers   map[xml.Name]IQHandler
+
+	mu      sync.Mutex // guards the fields below
+	state   State
+	cur     *conn
+	jid     JID
+	closed  bool
+	running bool
+
+	// out serializes writing stanzas and the XEP-0198 bookkeeping, so the
+	// unacked queue is always in wire order.
+	out sync.Mutex
+	sm  smState
+
+	ctx          context.Context
+	cancel       context.CancelFunc
+	reconnectNow chan struct{}
+	runDone      chan struct{}
+}
+
+// smState is XEP-0198 stream management bookkeeping.
+type smState struct {
+	enabled  bool
+	id       string // resumption id; empty when the session cannot be resumed
+	inbound  uint32 // stanzas received and handled (our h)
+	outbound uint32 // stanzas written on this session
+	acked    uint32 // the server's last h
+	sinceReq int    // stanzas written since the last <r/>
+	reqTimer *time.Timer
+	unacked  []sentStanza
+}
+
+type sentStanza struct {
+	raw  []byte
+	id   string
+	kind string // message, presence or iq
+}
+
+// New checks cfg and returns an unconnected client.
+func New(cfg Config) (*Client, error) {
+	full, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Client{
+		cfg:          full,
+		log:          full.Logger,
+		events:       newEventQueue(),
+		iqs:          newIQTracker(),
+		handlers:     map[xml.Name]IQHandler{},
+		ctx:          ctx,
+		cancel:       cancel,
+		reconnectNow: make(chan struct{}, 1),
+		runDone:      make(chan struct{}),
+	}
+	c.disco = newDiscoResponder(&c.cfg)
+	c.HandleIQ(xml.Name{Space: nsDiscoInfo, Local: "query"}, c.disco.handleInfo)
+	c.HandleIQ(xml.Name{Space: nsPing, Local: "ping"}, func(stanza.IQ, []byte) (any, error) { return nil, nil })
+	return c, nil
+}
+
+// Events returns the event stream. It is closed after Close.
+func (c *Client) Events() <-chan Event { return c.events.out }
+
+// State returns the current connection state.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// JID returns the full JID bound by the server (zero before the first session).
+func (c *Client) JID() JID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.jid
+}
+
+// Config returns the client's configuration with defaults applied.
+func (c *Client) Config() Config { return c.cfg }
+
+func (c *Client) setState(s State, err error, attempt int, retryIn time.Duration) {
+	c.mu.Lock()
+	c.state = s
+	c.mu.Unlock()
+	if err != nil {
+		c.log.Info("connection state", "state", s.String(), "err", err, "attempt", attempt)
+	} else {
+		c.log.Info("connection state", "state", s.String(), "attempt", attempt)
+	}
+	c.events.push(StateEvent{State: s, Err: err, Attempt: attempt, RetryIn: retryIn, At: time.Now()})
+}
+
+// Connect logs in once, synchronously, and returns a typed error if that
+// fails. After it succeeds the client stays connected by itself until Close.
+func (c *Client) Connect(ctx context.Context) error {
+	c.mu.Lock()
+	switch {
+	case c.closed:
+		c.mu.Unlock()
+		return ErrClosed
+	case c.running:
+		c.mu.Unlock()
+		return errors.New("xmpp client: already connected")
+	}
+	c.mu.Unlock()
+	c.setState(StateConnecting, nil, 0, 0)
+	cn, err := c.establish(ctx)
+	if err != nil {
+		c.setState(StateOffline, err, 0, 0)
+		return err
+	}
+	c.mu.Lock()
+	c.running = true
+	c.mu.Unlock()
+	go c.run(cn)
+	return nil
+}
+
+// establish makes a connection and a session: resumed when the previous
+// one can be, fresh otherwise. On success the session is current.
+func (c *Client) establish(ctx context.Context) (*conn, error) {
+	hctx, cancel := context.WithTimeout(ctx, c.cfg.HandshakeTimeout)
+	defer cancel()
+	stop := context.AfterFunc(c.ctx, cancel) // Close aborts a login in progress
+	defer stop()
+	c.mu.Lock()
+	cfg := c.cfg // ChangePassword may update the password
+	c.mu.Unlock()
+	cn, err := dialAndLogin(hctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.startSession(hctx, cn); err != nil {
+		cn.close()
+		if hctx.Err() != nil && c.ctx.Err() != nil {
+			return nil, ErrClosed
+		}
+		return nil, err
+	}
+	_ = cn.nc.SetDeadline(time.Time{})
+	return cn, nil
+}
+
+// startSession resumes or binds on an authenticated stream.
+func (c *Client) startSession(ctx context.Context, cn *conn) error {
+	c.out.Lock()
+	canResume := c.sm.id != "" && cn.features.SM != nil && !c.cfg.DisableStreamManagement
+	prevID, h := c.sm.id, c.sm.inbound
+	c.out.Unlock()
+
+	if canResume {
+		if err := cn.writeString("<resume xmlns='" + nsSM + "' h='" + strconv.FormatUint(uint64(h), 10) + "' previd='" + xmlEscape(prevID) + "'/>"); err != nil {
+			return err
+		}
+		el, err := cn.await(ctx, func(el element) bool {
+			return el.Start.Name.Space == nsSM && (el.Start.Name.Local == "resumed" || el.Start.Name.Local == "failed")
+		})
+		if err != nil {
+			return err
+		}
+		var ans smEnabled
+		_ = decodeElement(cn.er.header, el.Raw, &ans)
+		if el.Start.Name.Local == "resumed" {
+			return c.resumed(cn, ans)
+		}
+		c.log.Info("stream resumption refused; starting a fresh session", "h", ans.H)
+		c.out.Lock()
+		if ans.H != "" {
+			if n, err := strconv.ParseUint(ans.H, 10, 32); err == nil {
+				c.ackUpTo(uint32(n))
+			}
+		}
+		c.sm.id = ""
+		c.out.Unlock()
+	}
+
+	jid, err := cn.bind(ctx, c.cfg.JID.Resource)
+	if err != nil {
+		return err
+	}
+	smOn := false
+	var en smEnabled
+	if cn.features.SM != nil && !c.cfg.DisableStreamManagement {
+		if err := cn.writeString("<enable xmlns='" + nsSM + "' resume='true'/>"); err != nil {
+			return err
+		}
+		el, err := cn.await(ctx, func(el element) bool {
+			return el.Start.Name.Space == nsSM && (el.Start.Name.Local == "enabled" || el.Start.Name.Local == "failed")
+		})
+		if err != nil {
+			return err
+		}
+		if el.Start.Name.Local == "enabled" {
+			smOn = true
+			_ = decodeElement(cn.er.header, el.Raw, &en)
+		} else {
+			c.log.Warn("the server refused stream management")
+		}
+	}
+	return c.freshSession(cn, jid, smOn, en)
+}
+
+// resumed makes cn current after <resumed/>: acks what the server got and
+// writes again, in order, everything it did not.
+func (c *Client) resumed(cn *conn, ans smEnabled) error {
+	c.out.Lock()
+	defer c.out.Unlock()
+	if n, err := strconv.ParseUint(ans.H, 10, 32); err == nil {
+		c.ackUpTo(uint32(n))
+	}
+	c.sm.outbound = c.sm.acked
+	var resent []string
+	for _, s := range c.sm.unacked {
+		if err := cn.write(s.raw); err != nil {
+			return err
+		}
+		c.sm.outbound++
+		resent = append(resent, s.id)
+	}
+	if len(c.sm.unacked) > 0 {
+		if err := cn.writeString("<r xmlns='" + nsSM + "'/>"); err != nil {
+			return err
+		}
+		c.sm.sinceReq = 0
+	}
+	c.mu.Lock()
+	c.cur = cn
+	jid := c.jid
+	c.mu.Unlock()
+	c.setState(StateOnline, nil, 0, 0)
+	c.events.push(SessionEvent{JID: jid, Resumed: true, Resent: resent})
+	return nil
+}
+
+// freshSession makes cn current after bind. Messages the old session never
+// got acknowledged are sent again; IQs waiting on the old session fail.
+func (c *Client) freshSession(cn *conn, jid JID, smOn bool, en smEnabled) error {
+	c.out.Lock()
+	defer c.out.Unlock()
+	old := c.sm.unacked
+	if c.sm.reqTimer != nil {
+		c.sm.reqTimer.Stop()
+	}
+	c.sm = smState{enabled: smOn}
+	if smOn && (en.Resume == "true" || en.Resume == "1") {
+		c.sm.id = en.ID
+	}
+	c.iqs.failAll(errors.New("the session was lost before the server answered"))
+	c.mu.Lock()
+	c.cur = cn
+	c.jid = jid
+	c.mu.Unlock()
+	c.setState(StateOnline, nil, 0, 0)
+	var resent []string
+	var toSend []sentStanza
+	for _, s := range old {
+		if s.kind == "message" {
+			toSend = append(toSend, s)
+			resent = append(resent, s.id)
+		}
+	}
+	c.events.push(SessionEvent{JID: jid, Resumed: false, Resent: resent})
+	for _, s := range toSend {
+		if err := c.writeStanzaLocked(cn, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ackUpTo processes the server's h; c.out must be held.
+func (c *Client) ackUpTo(h uint32) {
+	n := int(h - c.sm.acked) // uint32 arithmetic wraps as XEP-0198 requires
+	if n <= 0 {
+		return
+	}
+	if n > len(c.sm.unacked) {
+		c.log.Warn("server acknowledged more stanzas than were sent", "h", h, "acked", c.sm.acked, "unacked", len(c.sm.unacked))
+		n = len(c.sm.unacked)
+	}
+	ids := make([]string, 0, n)
+	for _, s := range c.sm.unacked[:n] {
+		if s.id != "" {
+			ids = append(ids, s.id)
+		}
+	}
+	c.sm.unacked = append([]sentStanza(nil), c.sm.unacked[n:]...)
+	c.sm.acked = h
+	if len(ids) > 0 {
+		c.events.push(AckEvent{IDs: ids})
+	}
+}
+
+// run owns the connection after the first login: it reads until the
+// connection breaks, then reconnects with backoff until Close or a
+// permanent error.
+func (c *Client) run(cn *conn) {
+	defer close(c.runDone)
+	for {
+		stopPing := c.startPinger(cn)
+		err := c.readLoop(cn)
+		stopPing()
+		cn.close()
+		c.mu.Lock()
+		if c.cur == cn {
+			c.cur = nil
+		}
+		closed := c.closed
+		c.mu.Unlock()
+		if closed {
+			return
+		}
+		c.out.Lock()
+		resumable := c.sm.id != ""
+		c.out.Unlock()
+		if !resumable {
+			c.iqs.failAll(fmt.Errorf("connection lost: %w", err))
+		}
+		if isFatalStreamError(err) {
+			c.setState(StateOffline, err, 0, 0)
+			return
+		}
+		next, ok := c.reconnect(err)
+		if !ok {
+			return
+		}
+		cn = next
+	}
+}
+
+// isFatalStreamError: stream errors after which reconnecting would only
+// fight another client or be refused again.
+func isFatalStreamError(err error) bool {
+	var se *StreamError
+	if errors.As(err, &se) {
+		switch se.Condition {
+		case "conflict", "not-authorized", "policy-violation", "host-unknown", "invalid-from", "improper-addressing":
+			return true
+		}
+	}
+	return false
+}
+
+// reconnect retries with jittered exponential backoff.
+func (c *Client) reconnect(cause error) (*conn, bool) {
+	for attempt := 1; ; attempt++ {
+		delay := backoff(attempt, c.cfg.ReconnectMin, c.cfg.ReconnectMax)
+		c.setState(StateWaiting, cause, attempt, delay)
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-c.reconnectNow:
+			t.Stop()
+		case <-c.ctx.Done():
+			t.Stop()
+			return nil, false
+		}
+		c.setState(StateConnecting, nil, attempt, 0)
+		cn, err := c.establish(c.ctx)
+		if err == nil {
+			return cn, true
+		}
+		if c.ctx.Err() != nil {
+			return nil, false
+		}
+		if IsPermanent(err) || isFatalStreamError(err) {
+			c.setState(StateOffline, err, attempt, 0)
+			return nil, false
+		}
+		cause = err
+	}
+}
+
+// backoff: the first retry comes almost at once (a dropped connection can
+// often be resumed immediately); then min·2^(n-1) capped at max, each
+// scattered over [d/2, d] so many clients do not retry in step.
+func backoff(attempt int, minD, maxD time.Duration) time.Duration {
+	if attempt <= 1 {
+		return time.Duration(rand.Int64N(int64(minD)/4 + 1))
+	}
+	d := minD
+	for i := 1; i < attempt && d < maxD; i++ {
+		d *= 2
+	}
+	d = min(d, maxD)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// Reconnect drops the current connection and connects again at once, for
+// when the app knows the network changed or the machine woke from sleep.
+func (c *Client) Reconnect() {
+	c.mu.Lock()
+	cn := c.cur
+	c.mu.Unlock()
+	select {
+	case c.reconnectNow <- struct{}{}:
+	default:
+	}
+	if cn != nil {
+		cn.fail(errors.New("reconnect requested"))
+	}
+}
+
+// Close ends the session cleanly and stops reconnecting.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	cn := c.cur
+	running := c.running
+	c.mu.Unlock()
+	c.cancel()
+	if cn != nil {
+		_ = cn.writeString("</stream:stream>")
+		cn.fail(ErrClosed)
+	}
+	if running {
+		<-c.runDone
+	}
+	c.iqs.failAll(ErrClosed)
+	c.setState(StateOffline, nil, 0, 0)
+	c.events.close()
+	go func() { // stop delivering if nobody reads any more
+		time.Sleep(5 * time.Second)
+		c.events.abandon()
+	}()
+	return nil
+}
+
+// readLoop reads elements in order until the connection fails.
+func (c *Client) readLoop(cn *conn) error {
+	for {
+		el, err := cn.next(context.Background())
+		if err != nil {
+			return cn.cause(err)
+		}
+		if err := c.handleElement(cn, el); err != nil {
+			return err
+		}
+	}
+}
+
+// handleElement dispatches one top-level element. Only a stream error or a
+// failed write ends the stream; a stanza that does not decode is logged
+// and skipped (an IQ request among them gets an error reply).
+func (c *Client) handleElement(cn *conn, el element) error {
+	name := el.Start.Name
+	switch {
+	case name.Space == nsSM:
+		return c.handleSMNonza(cn, el)
+	case name.Space == nsStream && name.Local == "error":
+		return streamErrorOf(cn.er.header, el)
+	case name.Space == nsClient && (name.Local == "message" || name.Local == "presence" || name.Local == "iq"):
+		c.out.Lock()
+		if c.sm.enabled {
+			c.sm.inbound++
+		}
+		c.out.Unlock()
+		c.handleStanza(cn, el)
+		return nil
+	default:
+		c.log.Warn("ignoring unexpected top-level element", "name", name.Local, "ns", name.Space)
+		return nil
+	}
+}
+
+func (c *Client) handleSMNonza(cn *conn, el element) error {
+	switch el.Start.Name.Local {
+	case "r":
+		c.out.Lock()
+		h := c.sm.inbound
+		c.out.Unlock()
+		return cn.writeString("<a xmlns='" + nsSM + "' h='" + strconv.FormatUint(uint64(h), 10) + "'/>")
+	case "a":
+		n, err := strconv.ParseUint(el.attr("h"), 10, 32)
+		if err != nil {
+			c.log.Warn("bad ack from server", "h", el.attr("h"))
+			return nil
+		}
+		c.out.Lock()
+		c.ackUpTo(uint32(n))
+		c.out.Unlock()
+	default:
+		c.log.Debug("ignoring stream management element", "name", el.Start.Name.Local)
+	}
+	return nil
+}
+
+func (c *Client) handleStanza(cn *conn, el element) {
+	pkt, err := decodeStanza(cn.er.header, el.Raw)
+	if err != nil {
+		c.log.Warn("skipping a stanza that does not decode", "name", el.Start.Name.Local, "err", err, "xml", truncate(el.Raw, 512))
+		if t := el.attr("type"); el.Start.Name.Local == "iq" && (t == "get" || t == "set") {
+			c.replyError(el.attr("id"), el.attr("from"), "modify", "bad-request")
+		}
+		if t := el.attr("type"); el.Start.Name.Local == "iq" && (t == "result" || t == "error") {
+			c.iqs.resolve(c, stanza.IQ{Attrs: stanza.Attrs{Id: el.attr("id"), From: el.attr("from"), Type: stanza.StanzaType(t)}}, el.Raw,
+				&ProtocolError{Step: "decoding an IQ reply", Err: err})
+		}
+		return
+	}
+	switch p := pkt.(type) {
+	case stanza.Message:
+		c.events.push(MessageEvent{Message: p})
+	case stanza.Presence:
+		c.events.push(PresenceEvent{Presence: p})
+	case *stanza.IQ:
+		switch p.Type {
+		case stanza.IQTypeResult, stanza.IQTypeError:
+			c.iqs.resolve(c, *p, el.Raw, nil)
+		case stanza.IQTypeGet, stanza.IQTypeSet:
+			c.handleIQRequest(cn, *p, el.Raw)
+		default:
+			c.log.Warn("IQ without a valid type", "type", p.Type)
+		}
+	default:
+		c.log.Warn("unexpected packet type", "type", fmt.Sprintf("%T", pkt))
+	}
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return string(b[:n]) + "…"
+}
+
+// Send writes a stanza (message, presence or IQ). With stream management,
+// a stanza sent while the connection is down is queued and written when the
+// session resumes (or, for messages, on the next fresh session).
+func (c *Client) Send(p stanza.Packet) error {
+	raw, err := xml.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", p.Name(), err)
+	}
+	return c.sendRaw(raw, packetID(p), p.Name())
+}
+
+func packetID(p stanza.Packet) string {
+	switch v := p.(type) {
+	case stanza.Message:
+		return v.Id
+	case *stanza.Message:
+		return v.Id
+	case stanza.Presence:
+		return v.Id
+	case *stanza.Presence:
+		return v.Id
+	case *stanza.IQ:
+		return v.Id
+	}
+	return ""
+}
+
+// sendRaw writes one stanza's bytes with the XEP-0198 bookkeeping.
+func (c *Client) sendRaw(raw []byte, id, kind string) error {
+	c.out.Lock()
+	defer c.out.Unlock()
+	c.mu.Lock()
+	closed, cn := c.closed, c.cur
+	c.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	s := sentStanza{raw: raw, id: id, kind: kind}
+	if cn == nil {
+		if c.sm.id != "" {
+			c.sm.unacked = append(c.sm.unacked, s) // written on resume
+			return nil
+		}
+		return ErrNotConnected
+	}
+	return c.writeStanzaLocked(cn, s)
+}
+
+// writeStanzaLocked writes s on cn; c.out must be held.
+func (c *Client) writeStanzaLocked(cn *conn, s sentStanza) error {
+	if c.sm.enabled {
+		c.sm.unacked = append(c.sm.unacked, s)
+		c.sm.outbound++
+		c.sm.sinceReq++
+	}
+	if err := cn.write(s.raw); err != nil {
+		cn.fail(fmt.Errorf("write failed: %w", err))
+		if c.sm.enabled && c.sm.id != "" {
+			return nil // kept in the unacked queue; resent on resume
+		}
+		return fmt.Errorf("send %s: %w", s.kind, err)
+	}
+	if c.sm.enabled {
+		c.scheduleAckRequestLocked(cn)
+	}
+	return nil
+}
+
+// scheduleAckRequestLocked asks for an ack after AckEvery stanzas, or
+// AckInterval after the first unrequested one.
+func (c *Client) scheduleAckRequestLocked(cn *conn) {
+	if c.sm.sinceReq >= c.cfg.AckEvery {
+		c.sm.sinceReq = 0
+		if c.sm.reqTimer != nil {
+			c.sm.reqTimer.Stop()
+			c.sm.reqTimer = nil
+		}
+		if err := cn.writeString("<r xmlns='" + nsSM + "'/>"); err != nil {
+			cn.fail(fmt.Errorf("write failed: %w", err))
+		}
+		return
+	}
+	if c.sm.reqTimer == nil {
+		c.sm.reqTimer = time.AfterFunc(c.cfg.AckInterval, func() {
+			c.out.Lock()
+			defer c.out.Unlock()
+			c.sm.reqTimer = nil
+			if c.sm.sinceReq == 0 {
+				return
+			}
+			c.mu.Lock()
+			cur := c.cur
+			c.mu.Unlock()
+			if cur == nil {
+				return
+			}
+			c.sm.sinceReq = 0
+			if err := cur.writeString("<r xmlns='" + nsSM + "'/>"); err != nil {
+				cur.fail(fmt.Errorf("write failed: %w", err))
+			}
+		})
+	}
+}
+
+// SendPresence sends a presence stanza with our XEP-0115 capabilities.
+func (c *Client) SendPresence(p stanza.Presence) error {
+	if p.XMLName.Local == "" {
+		p.XMLName = xml.Name{Local: "presence"}
+	}
+	p.Extensions = append(p.Extensions, c.disco.capsElement())
+	return c.Send(p)
+}
+
+// Unacked returns how many sent stanzas the server has not acknowledged yet.
+func (c *Client) Unacked() int {
+	c.out.Lock()
+	defer c.out.Unlock()
+	return len(c.sm.unacked)
+}
+
+// startPinger pings the server when the stream has been quiet for
+// PingInterval, and fails the connection if no answer comes within
+// PingTimeout (a silent break: the TCP connection looks alive but is not).
+func (c *Client) startPinger(cn *conn) (stop func()) {
+	ctx, cancel := context.WithCancel(c.ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := max(c.cfg.PingInterval/4, 50*time.Millisecond)
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			idle := time.Since(time.Unix(0, cn.lastRead.Load()))
+			if idle < c.cfg.PingInterval {
+				continue
+			}
+			pctx, pcancel := context.WithTimeout(ctx, c.cfg.PingTimeout)
+			err := c.pingOn(pctx, cn)
+			pcancel()
+			if err != nil && ctx.Err() == nil {
+				var se *StanzaError
+				if errors.As(err, &se) {
+					continue // an error reply is still a reply: the link is alive
+				}
+				cn.fail(fmt.Errorf("the server stopped answering (no ping reply in %s)", c.cfg.PingTimeout))
+				return
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// pingOn pings the server over a specific connection.
+func (c *Client) pingOn(ctx context.Context, cn *conn) error {
+	c.mu.Lock()
+	cur := c.cur
+	c.mu.Unlock()
+	if cur != cn {
+		return nil
+	}
+	_, err := c.SendIQ(ctx, stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeGet, To: c.cfg.JID.Domain}, Payload: &pingPayload{}})
+	return err
+}

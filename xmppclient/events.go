@@ -1,0 +1,87 @@
+// The typed event stream the session engine hands to the app layer:
+// connection state changes with their reasons, session starts (fresh or
+// resumed), acknowledgements of sent stanzas, and received stanzas in
+// arrival order.
+package xmppclient
+
+import (
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+)
+
+// State is the connection state of a Client.
+type State int
+
+const (
+	// StateOffline: not connected and not trying (before Connect, after
+	// Close, or after a permanent error such as a wrong password).
+	StateOffline State = iota
+	// StateConnecting: dialing, negotiating TLS, authenticating, binding or
+	// resuming.
+	StateConnecting
+	// StateOnline: a session is established; stanzas flow.
+	StateOnline
+	// StateWaiting: the connection was lost; the next attempt is scheduled.
+	StateWaiting
+)
+
+func (s State) String() string {
+	switch s {
+	case StateOffline:
+		return "offline"
+	case StateConnecting:
+		return "connecting"
+	case StateOnline:
+		return "online"
+	case StateWaiting:
+		return "waiting to reconnect"
+	}
+	return "unknown"
+}
+
+// Event is one item of the stream returned by Client.Events.
+type Event interface{ isEvent() }
+
+// StateEvent reports a change of connection state. Err is the reason the
+// connection was lost or could not be made (nil for planned changes).
+type StateEvent struct {
+	State   State
+	Err     error
+	Attempt int           // reconnect attempt number (0 for the first connect)
+	RetryIn time.Duration // for StateWaiting: when the next attempt starts
+	At      time.Time
+}
+
+// SessionEvent is sent each time the client becomes online. When Resumed is
+// false the server kept nothing of an earlier session: the app must send its
+// initial presence again, enable carbons again and refetch what it needs.
+// Resent lists the ids of stanzas written on the lost session that were
+// never acknowledged and were sent again on this one.
+type SessionEvent struct {
+	JID     JID // the full bound JID
+	Resumed bool
+	Resent  []string
+}
+
+// AckEvent reports that the server acknowledged (XEP-0198) stanzas this
+// client wrote; IDs are their id attributes, in the order they were sent.
+type AckEvent struct {
+	IDs []string
+}
+
+// MessageEvent is a received <message/>.
+type MessageEvent struct {
+	Message stanza.Message
+}
+
+// PresenceEvent is a received <presence/>.
+type PresenceEvent struct {
+	Presence stanza.Presence
+}
+
+func (StateEvent) isEvent()    {}
+func (SessionEvent) isEvent()  {}
+func (AckEvent) isEvent()      {}
+func (MessageEvent) isEvent()  {}
+func (PresenceEvent) isEvent() {}
