@@ -169,6 +169,7 @@ func (c *Client) establish(ctx context.Context) (*conn, error) {
 		return nil, err
 	}
 	_ = cn.nc.SetDeadline(time.Time{})
+	stopQuickAck(cn.tcp)
 	return cn, nil
 }
 

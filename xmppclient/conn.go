@@ -7,6 +7,7 @@ package xmppclient
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/xml"
@@ -27,6 +28,7 @@ const writeTimeout = 30 * time.Second
 // conn is one TCP (and TLS) connection with its current stream.
 type conn struct {
 	nc        net.Conn
+	tcp       net.Conn // the connection under TLS
 	encrypted bool
 	er        *elementReader
 	features  streamFeatures
@@ -42,7 +44,10 @@ type conn struct {
 }
 
 func newConn(nc net.Conn, encrypted bool) *conn {
-	c := &conn{nc: nc, encrypted: encrypted, bw: bufio.NewWriterSize(nc, 16<<10)}
+	c := &conn{nc: nc, tcp: nc, encrypted: encrypted, bw: bufio.NewWriterSize(nc, 16<<10)}
+	if tc, ok := nc.(*tls.Conn); ok {
+		c.tcp = tc.NetConn()
+	}
 	c.lastRead.Store(time.Now().UnixNano())
 	return c
 }
@@ -148,6 +153,8 @@ func (c *conn) startTLS(ctx context.Context, cfg *Config) error {
 	if c.features.StartTLS == nil {
 		return ErrInsecureServer
 	}
+	t0 := time.Now()
+	defer func() { cfg.Logger.Debug("TLS upgrade", "took", time.Since(t0)) }()
 	if err := c.writeString("<starttls xmlns='" + nsTLS + "'/>"); err != nil {
 		return err
 	}
@@ -211,21 +218,29 @@ func isNetworkError(err error) bool {
 
 func (c *conn) login(ctx context.Context, cfg *Config) error {
 	domain := cfg.JID.Domain
+	t0 := time.Now()
+	step := func(name string) { cfg.Logger.Debug("login step done", "step", name, "elapsed", time.Since(t0)) }
 	if err := c.openStream(ctx, domain); err != nil {
 		return err
 	}
+	step("stream")
 	if !c.encrypted {
 		if err := c.startTLS(ctx, cfg); err != nil {
 			return err
 		}
+		step("starttls+handshake")
 		if err := c.openStream(ctx, domain); err != nil {
 			return err
 		}
+		step("stream after TLS")
 	}
 	if err := c.authenticate(ctx, cfg); err != nil {
 		return err
 	}
-	return c.openStream(ctx, domain)
+	step("sasl " + c.mechanism)
+	err := c.openStream(ctx, domain)
+	step("stream after SASL")
+	return err
 }
 
 // openForRegistration connects and secures a stream without logging in.

@@ -127,10 +127,11 @@ func Fingerprint(c *x509.Certificate) string {
 // dialEndpoint connects TCP and, for direct TLS, completes the handshake.
 func dialEndpoint(ctx context.Context, cfg *Config, ep endpoint) (net.Conn, error) {
 	d := net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", ep.addr())
+	tcp, err := d.DialContext(ctx, "tcp", ep.addr())
 	if err != nil {
 		return nil, err
 	}
+	conn := withQuickAck(tcp)
 	if !ep.DirectTLS {
 		return conn, nil
 	}

@@ -30,6 +30,9 @@ func clientConfig(t testing.TB, srv *xmpptest.Server, user, pass string) xmppcli
 	if testing.Verbose() {
 		level = slog.LevelInfo
 	}
+	if os.Getenv("XMPP_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
 	return xmppclient.Config{
 		JID:      xmppclient.MustParseJID(srv.JID(user)),
 		Password: pass,

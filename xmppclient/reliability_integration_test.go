@@ -1,0 +1,300 @@
+// Integration tests of the engine under load and faults, against a real
+// Prosody: thousands of concurrent IQs, message bursts in order, stanzas
+// that do not decode, a killed TCP connection while a peer sends (XEP-0198
+// resumption delivers everything exactly once), a server crash and restart,
+// and a silent break noticed by pings.
+package xmppclient_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+	"parley/xmppclient"
+	"parley/xmppclient/xmpptest"
+)
+
+func TestFiveThousandConcurrentPings(t *testing.T) {
+	srv := xmpptest.Shared(t)
+	user, pass := srv.NewUser(t, "pings")
+	c, _ := connect(t, clientConfig(t, srv, user, pass))
+	const n = 5000
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Ping(ctx, xmppclient.JID{}); err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f != 0 {
+		t.Fatalf("%d of %d pings lost or failed; first: %v", f, n, firstErr.Load())
+	}
+}
+
+func TestBurstOfMessagesArrivesInOrder(t *testing.T) {
+	srv := xmpptest.Shared(t)
+	user, pass := srv.NewUser(t, "burst")
+	peerUser, peerPass := srv.NewUser(t, "burstpeer")
+	c, rec := connect(t, clientConfig(t, srv, user, pass))
+	peer, err := xmpptest.DialRaw(srv, peerUser, peerPass, "peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	const n = 2000
+	if err := peer.SendMessages(c.JID().String(), n, "burst"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 60*time.Second, fmt.Sprintf("%d messages", n), func(evs []xmppclient.Event) bool {
+		return len(messages(evs)) >= n
+	})
+	msgs := messages(rec.snapshot())
+	if len(msgs) != n {
+		t.Fatalf("got %d messages, want %d", len(msgs), n)
+	}
+	for i, m := range msgs {
+		want := fmt.Sprintf("burst-%06d", i+1)
+		if m.Message.Body != want {
+			t.Fatalf("message %d is %q, want %q (order lost)", i, m.Message.Body, want)
+		}
+	}
+}
+
+func TestUndecodableStanzasAreSkipped(t *testing.T) {
+	srv := xmpptest.Shared(t)
+	user, pass := srv.NewUser(t, "junk")
+	peerUser, peerPass := srv.NewUser(t, "junkpeer")
+	c, rec := connect(t, clientConfig(t, srv, user, pass))
+	peer, err := xmpptest.DialRaw(srv, peerUser, peerPass, "peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	to := c.JID().String()
+	junk := []string{
+		// unknown nested payloads
+		"<message to='" + to + "' type='chat' id='j1'><weird xmlns='urn:example:weird'><deep><deeper x='1'/></deep></weird></message>",
+		// junk inside a carbon wrapper, sent by someone else
+		"<message to='" + to + "' id='j2'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message from='" + to + "' to='x@localhost'><body>forged carbon</body><garbage xmlns='urn:junk'><b>1</b></garbage></message></forwarded></received></message>",
+		// a payload the stanza library fails to decode
+		"<presence to='" + to + "'><priority>not-a-number</priority></presence>",
+		// an IQ request nobody handles, with a broken payload
+		"<iq type='get' to='" + to + "' id='iqjunk'><query xmlns='urn:example:unknown'><x/></query></iq>",
+	}
+	for _, j := range junk {
+		if err := peer.SendRaw(j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := peer.SendMessage(to, "the next normal message", "normal"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 20*time.Second, "the normal message", func(evs []xmppclient.Event) bool {
+		for _, m := range messages(evs) {
+			if m.Message.Id == "normal" {
+				return true
+			}
+		}
+		return false
+	})
+	for _, m := range messages(rec.snapshot()) {
+		if m.Message.Body == "forged carbon" {
+			t.Errorf("the body inside the carbon wrapper leaked onto the outer message")
+		}
+	}
+	// The unhandled IQ got an error reply, and the stream is still good.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := peer.WaitElement(ctx, func(e xmpptest.RawElement) bool {
+		return e.Name == "iq" && contains(e.Raw, "iqjunk") && contains(e.Raw, "service-unavailable")
+	}); err != nil {
+		t.Errorf("no service-unavailable reply to the unhandled IQ: %v", err)
+	}
+	if err := c.Ping(ctx, xmppclient.JID{}); err != nil {
+		t.Errorf("ping after junk: %v", err)
+	}
+}
+
+func contains(s, sub string) bool { return len(sub) == 0 || indexOf(s, sub) >= 0 }
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestKilledConnectionResumesAndDeliversExactlyOnce(t *testing.T) {
+	srv := xmpptest.Shared(t)
+	user, pass := srv.NewUser(t, "kill")
+	peerUser, peerPass := srv.NewUser(t, "killpeer")
+	cfg := clientConfig(t, srv, user, pass)
+	c, rec := connect(t, cfg)
+	peer, err := xmpptest.DialRaw(srv, peerUser, peerPass, "peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	info, _ := c.ConnInfo()
+	to := c.JID().String()
+	const n = 500
+	done := make(chan error, 1)
+	go func() {
+		for i := 1; i <= n; i++ {
+			if err := peer.SendMessage(to, fmt.Sprintf("m-%03d", i), fmt.Sprintf("id-%03d", i)); err != nil {
+				done <- err
+				return
+			}
+			if i == n/3 {
+				// Kill the client's TCP connection (its local port) mid-stream.
+				if _, err := xmpptest.KillTCP(info.LocalAddr); err != nil {
+					done <- err
+					return
+				}
+			}
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 60*time.Second, fmt.Sprintf("%d messages after the reconnect", n), func(evs []xmppclient.Event) bool {
+		return len(messages(evs)) >= n
+	})
+	// Wait for a final ack round so a late duplicate would have arrived too.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx, xmppclient.JID{}); err != nil {
+		t.Fatal(err)
+	}
+	evs := rec.snapshot()
+	seen := map[string]int{}
+	for _, m := range messages(evs) {
+		seen[m.Message.Id]++
+	}
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("id-%03d", i)
+		if seen[id] != 1 {
+			t.Errorf("message %s arrived %d times", id, seen[id])
+		}
+	}
+	fresh, resumed := countSessions(evs)
+	if resumed < 1 {
+		t.Errorf("the session was not resumed (fresh=%d resumed=%d)", fresh, resumed)
+	}
+	if newInfo, _ := c.ConnInfo(); newInfo.LocalAddr == info.LocalAddr {
+		t.Errorf("still on the killed connection %s: the kill did not happen", info.LocalAddr)
+	}
+}
+
+func TestOnlineAgainAfterServerCrashAndRestart(t *testing.T) {
+	srv := xmpptest.NewProsody(t, xmpptest.ProsodyOptions{})
+	user, pass := srv.NewUser(t, "crash")
+	cfg := clientConfig(t, srv, user, pass)
+	cfg.ReconnectMax = 8 * time.Second
+	c, rec := connect(t, cfg)
+	if err := srv.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 10*time.Second, "the client to notice the crash", func([]xmppclient.Event) bool {
+		return c.State() != xmppclient.StateOnline
+	})
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now()
+	rec.waitFor(t, 10*time.Second, "online within 10 s of the server coming back", online(c))
+	t.Logf("online %v after the server came back", time.Since(back).Round(time.Millisecond))
+	fresh, _ := countSessions(rec.snapshot())
+	if fresh != 2 {
+		t.Errorf("want a fresh session after the crash (resumption state is lost), got %d fresh sessions", fresh)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx, xmppclient.JID{}); err != nil {
+		t.Errorf("ping after restart: %v", err)
+	}
+}
+
+func TestSilentBreakIsDetectedByPing(t *testing.T) {
+	srv := xmpptest.Shared(t)
+	user, pass := srv.NewUser(t, "silent")
+	proxy, err := xmpptest.StartProxy(srv.C2SAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	cfg := clientConfig(t, srv, user, pass)
+	host, port, _ := net.SplitHostPort(proxy.Addr())
+	cfg.Host = host
+	cfg.Port, _ = strconv.Atoi(port)
+	cfg.PingInterval = 500 * time.Millisecond
+	cfg.PingTimeout = 500 * time.Millisecond
+	c, rec := connect(t, cfg)
+	proxy.Pause() // bytes stop flowing; no FIN, no RST
+	rec.waitFor(t, 15*time.Second, "the silent break to be noticed", func([]xmppclient.Event) bool {
+		return c.State() != xmppclient.StateOnline
+	})
+	proxy.Resume()
+	proxy.KillAll() // the paused connection is dead anyway
+	rec.waitFor(t, 30*time.Second, "online again", online(c))
+}
+
+func TestSendWhileDisconnectedIsQueuedForResume(t *testing.T) {
+	srv := xmpptest.Shared(t)
+	user, pass := srv.NewUser(t, "queue")
+	peerUser, peerPass := srv.NewUser(t, "queuepeer")
+	peer, err := xmpptest.DialRaw(srv, peerUser, peerPass, "peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	proxy, err := xmpptest.StartProxy(srv.C2SAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	cfg := clientConfig(t, srv, user, pass)
+	host, port, _ := net.SplitHostPort(proxy.Addr())
+	cfg.Host = host
+	cfg.Port, _ = strconv.Atoi(port)
+	cfg.ReconnectMin = 2 * time.Second
+	c, rec := connect(t, cfg)
+	proxy.KillAll()
+	rec.waitFor(t, 10*time.Second, "the break", func([]xmppclient.Event) bool { return c.State() != xmppclient.StateOnline })
+	for i := 1; i <= 20; i++ {
+		msg := stanza.Message{Attrs: stanza.Attrs{To: peer.JID(), Type: stanza.MessageTypeChat, Id: fmt.Sprintf("q%02d", i)}, Body: fmt.Sprintf("queued %d", i)}
+		if err := c.Send(msg); err != nil {
+			t.Fatalf("send while disconnected: %v", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := peer.WaitCount(ctx, 20); err != nil {
+		t.Fatalf("the peer did not get the queued messages: %v", err)
+	}
+	got := peer.Received()
+	for i, m := range got {
+		if want := fmt.Sprintf("q%02d", i+1); m.ID != want {
+			t.Fatalf("message %d has id %s, want %s", i, m.ID, want)
+		}
+	}
+	rec.waitFor(t, 10*time.Second, "all queued messages acknowledged", func([]xmppclient.Event) bool { return c.Unacked() == 0 })
+}
