@@ -7,8 +7,8 @@ package xmppclient
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"

@@ -164,7 +164,9 @@ type ProtocolError struct {
 	Err  error
 }
 
-func (e *ProtocolError) Error() string { return "protocol error during " + e.Step + ": " + e.Err.Error() }
+func (e *ProtocolError) Error() string {
+	return "protocol error during " + e.Step + ": " + e.Err.Error()
+}
 func (e *ProtocolError) Unwrap() error { return e.Err }
 
 // IsPermanent reports whether retrying a connection cannot help without a

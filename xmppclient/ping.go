@@ -15,7 +15,7 @@ type pingPayload struct {
 	XMLName xml.Name `xml:"urn:xmpp:ping ping"`
 }
 
-func (*pingPayload) Namespace() string           { return nsPing }
+func (*pingPayload) Namespace() string         { return nsPing }
 func (*pingPayload) GetSet() *stanza.ResultSet { return nil }
 
 // Ping sends an XEP-0199 ping to to (the server when to is zero) and waits

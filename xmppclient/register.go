@@ -147,7 +147,7 @@ type passwordChange struct {
 	Password string   `xml:"password"`
 }
 
-func (*passwordChange) Namespace() string           { return nsRegister }
+func (*passwordChange) Namespace() string         { return nsRegister }
 func (*passwordChange) GetSet() *stanza.ResultSet { return nil }
 
 // ChangePassword sets a new password for the logged-in account (XEP-0077
