@@ -1,0 +1,806 @@
+// The login service: it owns the account's session (one xmppclient.Client at
+// a time), turns the engine's events into a simple Status for the UI, keeps
+// the profile and the remembered password up to date, and sends the initial
+// presence whenever the server starts a fresh session.
+package app
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"gosrc.io/xmpp/stanza"
+
+	"parley/xmppclient"
+)
+
+// Phase is where the account is, as the UI shows it.
+type Phase int
+
+const (
+	// LoggedOut: no session and none wanted (at start, after Log out).
+	LoggedOut Phase = iota
+	// Connecting: a login or reconnect is under way.
+	Connecting
+	// Online: the session is up.
+	Online
+	// Waiting: the connection was lost; the next attempt is at RetryAt.
+	Waiting
+	// Offline: the session stopped and will not come back by itself (the
+	// password was changed elsewhere, the certificate changed ...); Err says why.
+	Offline
+	// Failed: the last login or registration attempt failed; Err says why.
+	Failed
+)
+
+func (p Phase) String() string {
+	switch p {
+	case LoggedOut:
+		return "logged out"
+	case Connecting:
+		return "connecting"
+	case Online:
+		return "online"
+	case Waiting:
+		return "waiting to reconnect"
+	case Offline:
+		return "offline"
+	case Failed:
+		return "login failed"
+	}
+	return "unknown"
+}
+
+// Status is a snapshot of the login service for the UI.
+type Status struct {
+	Phase Phase
+	// Account is the bare account JID (the one in use, or the saved one).
+	Account string
+	// JID is the full bound JID while a session exists.
+	JID string
+	// Err is why: the login error (Failed), the cause of the drop
+	// (Waiting, Offline). It is one of the app's error types.
+	Err error
+	// RetryAt is when the next reconnect attempt starts (Waiting);
+	// Attempt counts reconnect attempts since the connection was lost.
+	RetryAt time.Time
+	Attempt int
+	// Resumed: the current session was resumed (XEP-0198), not fresh.
+	Resumed bool
+	// Notice is an advisory for the user, e.g. NoKeyringNote.
+	Notice string
+	// ProfileDir is the folder of the account's profile.
+	ProfileDir string
+}
+
+// Describe is a one-line description of the status for people.
+func (s Status) Describe(now time.Time) string {
+	switch s.Phase {
+	case LoggedOut:
+		if s.Err != nil {
+			return "Logged out: " + UserMessage(s.Err)
+		}
+		return "Logged out"
+	case Connecting:
+		if s.Attempt > 0 {
+			return fmt.Sprintf("Connecting (attempt %d)…", s.Attempt)
+		}
+		return "Connecting…"
+	case Online:
+		if s.Resumed {
+			return "Online (session resumed)"
+		}
+		return "Online"
+	case Waiting:
+		msg := "Waiting to reconnect"
+		if s.Err != nil {
+			msg += ": " + strings.TrimSuffix(UserMessage(s.Err), ".")
+		}
+		if !s.RetryAt.IsZero() {
+			left := s.RetryAt.Sub(now).Round(time.Second)
+			if left <= 0 {
+				msg += ". Retrying now"
+			} else {
+				msg += fmt.Sprintf(". Next try in %v (at %s)", left, s.RetryAt.Format("15:04:05"))
+			}
+		}
+		return msg + "."
+	case Offline:
+		if s.Err != nil {
+			return "Offline: " + UserMessage(s.Err)
+		}
+		return "Offline"
+	case Failed:
+		return UserMessage(s.Err)
+	}
+	return s.Phase.String()
+}
+
+// LoginRequest is what the login form sends.
+type LoginRequest struct {
+	JID      string
+	Password string // empty: use the remembered password
+	Remember bool
+	// Host and Port override DNS SRV (empty/0: look up the domain);
+	// DirectTLS connects with TLS from the first byte.
+	Host      string
+	Port      int
+	DirectTLS bool
+}
+
+// SavedAccount is what the profile remembers, to prefill the login form.
+type SavedAccount struct {
+	JID              string
+	Host             string
+	Port             int
+	DirectTLS        bool
+	RememberPassword bool
+	// PasswordSaved: a password is stored; Login with an empty password uses it.
+	PasswordSaved bool
+	// PasswordInFile: it is stored in the profile folder (no OS keyring).
+	PasswordInFile bool
+	// AutoLogin: the account logs in by itself on start (remembered
+	// password, and the user did not log out).
+	AutoLogin  bool
+	ProfileDir string
+}
+
+// Options configure a Service.
+type Options struct {
+	// ProfileDir is a fixed profile folder (--profile). Empty: one folder
+	// per account under ProfilesRoot.
+	ProfileDir string
+	// ProfilesRoot holds the per-account folders (default
+	// os.UserConfigDir()/parley).
+	ProfilesRoot string
+	// Keyring keeps remembered passwords; nil means the OS keyring. When it
+	// fails, passwords go to a 0600 file in the profile (see NoKeyringNote).
+	Keyring SecretStore
+	// Version is announced to the server (XEP-0092 / caps).
+	Version string
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+	// Tune adjusts the engine configuration before each connection (tests
+	// use it for short timeouts and backoff).
+	Tune func(*xmppclient.Config)
+}
+
+// lastAccountFile, in ProfilesRoot, names the account used last.
+const lastAccountFile = "last-account"
+
+type operation int
+
+const (
+	opLogin operation = iota
+	opRegister
+)
+
+// attempt remembers the last login or registration, for TrustCertificate.
+type attempt struct {
+	op  operation
+	req LoginRequest
+}
+
+// session is one engine client and the goroutine reading its events.
+type session struct {
+	client  *xmppclient.Client
+	account string
+	profile *Profile
+	done    chan struct{} // closed when the event loop has ended
+}
+
+// Service is the login service. Create it with NewService; it is safe for
+// concurrent use. Listeners get every status change in order, on a goroutine
+// of the service (views wrap their updates in fyne.Do).
+type Service struct {
+	opts Options
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	profile *Profile // current profile (nil until an account is known)
+	sess    *session // the established session
+	pending *session // the session a running login is creating
+	busy    bool
+	last    *attempt
+	status  Status
+	notice  string
+	closed  bool
+	ctx     context.Context // cancelled by Close; bounds logins
+	cancel  context.CancelFunc
+
+	lmu       sync.Mutex
+	listeners []listener
+	nextID    int
+
+	qmu    sync.Mutex
+	qcond  *sync.Cond
+	queue  []Status
+	qdone  chan struct{}
+	qclose bool
+}
+
+type listener struct {
+	id int
+	fn func(Status)
+}
+
+// NewService opens the profile (the fixed one, or the one of the account
+// used last) and starts the status dispatcher.
+func NewService(opts Options) (*Service, error) {
+	s := &Service{opts: opts, log: opts.Logger, qdone: make(chan struct{})}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.opts.Keyring == nil {
+		s.opts.Keyring = OSKeyring()
+	}
+	if s.opts.ProfileDir == "" && s.opts.ProfilesRoot == "" {
+		root, err := DefaultProfilesRoot()
+		if err != nil {
+			return nil, err
+		}
+		s.opts.ProfilesRoot = root
+	}
+	switch {
+	case s.opts.ProfileDir != "":
+		p, err := OpenProfile(s.opts.ProfileDir)
+		if err != nil {
+			return nil, err
+		}
+		s.profile = p
+	default:
+		data, err := os.ReadFile(filepath.Join(s.opts.ProfilesRoot, lastAccountFile))
+		if err == nil && strings.TrimSpace(string(data)) != "" {
+			dir := ProfileDirFor(s.opts.ProfilesRoot, strings.TrimSpace(string(data)))
+			if _, statErr := os.Stat(filepath.Join(dir, SettingsFile)); statErr == nil {
+				if p, err := OpenProfile(dir); err == nil {
+					s.profile = p
+				} else {
+					s.log.Warn("cannot open the last profile", "dir", dir, "err", err)
+				}
+			}
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("cannot read the last account", "err", err)
+		}
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.qcond = sync.NewCond(&s.qmu)
+	s.status = Status{Phase: LoggedOut}
+	if s.profile != nil {
+		s.status.Account = s.profile.Settings().JID
+		s.status.ProfileDir = s.profile.Dir()
+	}
+	go s.dispatch()
+	return s, nil
+}
+
+// Status returns the current status.
+func (s *Service) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+// Subscribe registers fn to be called with every status change, in order,
+// from a goroutine of the service. It returns a function that unsubscribes.
+func (s *Service) Subscribe(fn func(Status)) (unsubscribe func()) {
+	s.lmu.Lock()
+	id := s.nextID
+	s.nextID++
+	s.listeners = append(s.listeners, listener{id: id, fn: fn})
+	s.lmu.Unlock()
+	return func() {
+		s.lmu.Lock()
+		s.listeners = slices.DeleteFunc(s.listeners, func(l listener) bool { return l.id == id })
+		s.lmu.Unlock()
+	}
+}
+
+// Profile returns the current profile, or nil before an account is known.
+func (s *Service) Profile() *Profile {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.profile
+}
+
+// Saved returns what the current profile remembers, to prefill the form.
+func (s *Service) Saved() SavedAccount {
+	p := s.Profile()
+	if p == nil {
+		return SavedAccount{}
+	}
+	st := p.Settings()
+	return SavedAccount{
+		JID:              st.JID,
+		Host:             st.Host,
+		Port:             st.Port,
+		DirectTLS:        st.DirectTLS,
+		RememberPassword: st.RememberPassword,
+		PasswordSaved:    st.RememberPassword && st.PasswordStore != "",
+		PasswordInFile:   st.RememberPassword && st.PasswordStore == PasswordInFile,
+		AutoLogin:        st.RememberPassword && st.PasswordStore != "" && !st.LoggedOut && st.JID != "",
+		ProfileDir:       p.Dir(),
+	}
+}
+
+// AutoLogin logs in with the remembered password if the profile has one and
+// the user did not log out last time. It reports whether it tried.
+func (s *Service) AutoLogin(ctx context.Context) (bool, error) {
+	saved := s.Saved()
+	if !saved.AutoLogin {
+		return false, nil
+	}
+	err := s.Login(ctx, LoginRequest{
+		JID: saved.JID, Remember: true,
+		Host: saved.Host, Port: saved.Port, DirectTLS: saved.DirectTLS,
+	})
+	if errors.Is(err, ErrNoPassword) {
+		return false, nil
+	}
+	return true, err
+}
+
+// Login connects the account. It blocks until the first login succeeded or
+// failed; after success the session stays up by itself (reconnecting as
+// needed) until Logout. Errors are the app's types: ErrWrongPassword,
+// *UnreachableError, *UntrustedCertificateError, ErrInsecureServer,
+// *InvalidJIDError, *ConnectionError.
+func (s *Service) Login(ctx context.Context, req LoginRequest) error {
+	return s.run(ctx, attempt{op: opLogin, req: req})
+}
+
+// Register creates the account on the server (XEP-0077 in-band
+// registration) and then logs in. Refusals are *RegistrationError (name
+// taken, not allowed, needs a form).
+func (s *Service) Register(ctx context.Context, req LoginRequest) error {
+	return s.run(ctx, attempt{op: opRegister, req: req})
+}
+
+// TrustCertificate pins the certificate fingerprint (as shown in an
+// *UntrustedCertificateError) in the account's profile and retries the
+// login or registration that failed because of it.
+func (s *Service) TrustCertificate(ctx context.Context, fingerprint string) error {
+	s.mu.Lock()
+	last := s.last
+	s.mu.Unlock()
+	if last == nil {
+		return ErrNothingToRetry
+	}
+	bare, err := ValidateJID(last.req.JID)
+	if err != nil {
+		return err
+	}
+	p, err := s.profileFor(bare)
+	if err != nil {
+		return err
+	}
+	if err := p.PinFingerprint(fingerprint); err != nil {
+		return err
+	}
+	s.log.Info("certificate pinned", "account", bare, "fingerprint", FormatFingerprint(fingerprint))
+	return s.run(ctx, *last)
+}
+
+// Reconnect drops the connection and connects again now (after a wake from
+// sleep, or when the user does not want to wait for the next try).
+func (s *Service) Reconnect() {
+	s.mu.Lock()
+	sess := s.sess
+	s.mu.Unlock()
+	if sess != nil {
+		sess.client.Reconnect()
+	}
+}
+
+// Logout ends the session. The remembered password stays, but the account
+// no longer logs in by itself on the next start.
+func (s *Service) Logout() error {
+	s.mu.Lock()
+	sess := s.sess
+	s.sess = nil
+	p := s.profile
+	s.mu.Unlock()
+	var err error
+	if sess != nil {
+		err = s.endSession(sess)
+	}
+	if p != nil {
+		if perr := p.Update(func(st *AccountSettings) { st.LoggedOut = true }); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	s.setStatus(func(st *Status) {
+		*st = Status{Phase: LoggedOut, Account: st.Account, ProfileDir: st.ProfileDir, Notice: s.notice}
+	})
+	return err
+}
+
+// Close logs out and stops the service. Listeners get no more calls.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	sess := s.sess
+	s.sess = nil
+	s.mu.Unlock()
+	s.cancel()
+	var err error
+	if sess != nil {
+		err = s.endSession(sess)
+	}
+	s.qmu.Lock()
+	s.qclose = true
+	s.qcond.Broadcast()
+	s.qmu.Unlock()
+	<-s.qdone
+	return err
+}
+
+func (s *Service) endSession(sess *session) error {
+	err := sess.client.Close()
+	select {
+	case <-sess.done:
+	case <-time.After(10 * time.Second):
+		s.log.Warn("event loop did not end after Close", "account", sess.account)
+	}
+	if errors.Is(err, xmppclient.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// run performs a login or registration attempt.
+func (s *Service) run(ctx context.Context, at attempt) (err error) {
+	req := at.req
+	bare, jerr := ValidateJID(req.JID)
+	if jerr != nil {
+		s.fail(req.JID, jerr)
+		return jerr
+	}
+	req.JID = bare
+	at.req = req
+
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return ErrClosed
+	case s.busy:
+		s.mu.Unlock()
+		return ErrBusy
+	}
+	s.busy = true
+	s.last = &at
+	old := s.sess
+	s.sess = nil
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.busy = false
+		s.pending = nil
+		s.mu.Unlock()
+	}()
+	if old != nil {
+		if err := s.endSession(old); err != nil {
+			s.log.Warn("closing the previous session", "err", err)
+		}
+	}
+
+	p, err := s.profileFor(bare)
+	if err != nil {
+		s.fail(bare, err)
+		return err
+	}
+	password := req.Password
+	if password == "" {
+		if at.op == opLogin {
+			password, _ = passwordVault{keyring: s.opts.Keyring, profile: p}.load(bare)
+		}
+		if password == "" {
+			s.fail(bare, ErrNoPassword)
+			return ErrNoPassword
+		}
+	}
+	cfg, err := s.config(p, bare, req, password)
+	if err != nil {
+		s.fail(bare, err)
+		return err
+	}
+	s.setStatus(func(st *Status) {
+		*st = Status{Phase: Connecting, Account: bare, ProfileDir: p.Dir(), Notice: s.notice}
+	})
+
+	// Logins end when the service closes, as well as with ctx.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		select {
+		case <-s.ctx.Done():
+			stop()
+		case <-ctx.Done():
+		}
+	}()
+
+	if at.op == opRegister {
+		s.log.Info("registering", "account", bare)
+		if err := xmppclient.Register(ctx, cfg, password); err != nil {
+			terr := translate(err)
+			s.fail(bare, terr)
+			return terr
+		}
+	}
+
+	client, err := xmppclient.New(cfg)
+	if err != nil {
+		terr := translate(err)
+		s.fail(bare, terr)
+		return terr
+	}
+	sess := &session{client: client, account: bare, profile: p, done: make(chan struct{})}
+	s.mu.Lock()
+	s.pending = sess
+	s.mu.Unlock()
+	go s.eventLoop(sess)
+	s.log.Info("logging in", "account", bare, "host", req.Host, "port", req.Port, "direct_tls", req.DirectTLS)
+	if err := client.Connect(ctx); err != nil {
+		_ = s.endSession(sess)
+		terr := translate(err)
+		s.fail(bare, terr)
+		return terr
+	}
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = s.endSession(sess)
+		return ErrClosed
+	}
+	s.sess = sess
+	s.mu.Unlock()
+
+	s.remember(p, bare, req, password)
+	jid := client.JID().String()
+	online := client.State() == xmppclient.StateOnline
+	s.setStatus(func(st *Status) {
+		if !online {
+			return // the event loop already reported a later state
+		}
+		*st = Status{Phase: Online, Account: bare, JID: jid, ProfileDir: p.Dir(), Notice: s.notice}
+	})
+	return nil
+}
+
+// remember saves the account settings after a successful login and stores
+// or forgets the password.
+func (s *Service) remember(p *Profile, bare string, req LoginRequest, password string) {
+	if err := p.Update(func(st *AccountSettings) {
+		st.JID = bare
+		st.Host = req.Host
+		st.Port = req.Port
+		st.DirectTLS = req.DirectTLS
+		st.RememberPassword = req.Remember
+		st.LoggedOut = false
+	}); err != nil {
+		s.log.Error("saving the profile", "err", err)
+	}
+	if s.opts.ProfileDir == "" && s.opts.ProfilesRoot != "" {
+		if err := writeFileAtomic(filepath.Join(s.opts.ProfilesRoot, lastAccountFile), []byte(bare+"\n"), 0o600); err != nil {
+			s.log.Warn("saving the last account", "err", err)
+		}
+	}
+	vault := passwordVault{keyring: s.opts.Keyring, profile: p}
+	notice := ""
+	if req.Remember {
+		where, keyErr, err := vault.save(bare, password)
+		switch {
+		case err != nil:
+			s.log.Error("remembering the password", "err", err)
+			notice = "The password could not be remembered: " + err.Error()
+		case where == PasswordInFile:
+			s.log.Warn("no system keyring; password stored in the profile folder", "keyring_err", keyErr, "dir", p.Dir())
+			notice = NoKeyringNote
+		}
+	} else if err := vault.forget(bare); err != nil {
+		s.log.Warn("forgetting the password", "err", err)
+	}
+	s.mu.Lock()
+	s.notice = notice
+	s.mu.Unlock()
+}
+
+// config builds the engine configuration for one attempt.
+func (s *Service) config(p *Profile, bare string, req LoginRequest, password string) (xmppclient.Config, error) {
+	jid, err := xmppclient.ParseJID(bare)
+	if err != nil {
+		return xmppclient.Config{}, translateJIDError(bare, err)
+	}
+	st := p.Settings()
+	cfg := xmppclient.Config{
+		JID:                jid.WithResource(st.Resource),
+		Password:           password,
+		Host:               strings.TrimSpace(req.Host),
+		Port:               req.Port,
+		DirectTLS:          req.DirectTLS,
+		PinnedFingerprints: st.PinnedFingerprints,
+		ClientName:         "Parley",
+		ClientVersion:      s.opts.Version,
+		Logger:             s.log,
+	}
+	if caFile := p.CAFilePath(); caFile != "" {
+		pool, err := loadCAFile(caFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.RootCAs = pool
+	}
+	if s.opts.Tune != nil {
+		s.opts.Tune(&cfg)
+	}
+	return cfg, nil
+}
+
+// loadCAFile returns the system roots plus the certificates in a PEM file.
+func loadCAFile(path string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the CA file of the profile: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("the CA file %s holds no PEM certificate", path)
+	}
+	return pool, nil
+}
+
+// profileFor returns the profile for an account: the fixed one, or
+// ProfilesRoot/<account> (opened on first use). It becomes the current one.
+func (s *Service) profileFor(bare string) (*Profile, error) {
+	s.mu.Lock()
+	cur := s.profile
+	s.mu.Unlock()
+	if s.opts.ProfileDir != "" {
+		return cur, nil
+	}
+	dir := ProfileDirFor(s.opts.ProfilesRoot, bare)
+	if cur != nil && cur.Dir() == dir {
+		return cur, nil
+	}
+	abs, _ := filepath.Abs(dir)
+	if cur != nil && cur.Dir() == abs {
+		return cur, nil
+	}
+	p, err := OpenProfile(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.profile = p
+	s.mu.Unlock()
+	return p, nil
+}
+
+// fail reports a failed attempt.
+func (s *Service) fail(account string, err error) {
+	s.setStatus(func(st *Status) {
+		*st = Status{Phase: Failed, Account: account, Err: err, ProfileDir: st.ProfileDir, Notice: s.notice}
+	})
+}
+
+// eventLoop reads the engine's events until the client is closed. State
+// events before the first session belong to the login, which Login itself
+// reports; after it they drive the status.
+func (s *Service) eventLoop(sess *session) {
+	defer close(sess.done)
+	started := false
+	for ev := range sess.client.Events() {
+		switch ev := ev.(type) {
+		case xmppclient.SessionEvent:
+			started = true
+			if !ev.Resumed {
+				// A fresh session: the server forgot our presence.
+				if err := sess.client.SendPresence(stanza.NewPresence(stanza.Attrs{})); err != nil {
+					s.log.Warn("sending the initial presence", "err", err)
+				}
+			}
+			jid := ev.JID.String()
+			resumed := ev.Resumed
+			s.updateSession(sess, func(st *Status) {
+				*st = Status{Phase: Online, Account: sess.account, JID: jid, Resumed: resumed, ProfileDir: sess.profile.Dir(), Notice: s.notice}
+			})
+		case xmppclient.StateEvent:
+			if !started {
+				continue
+			}
+			s.updateSession(sess, func(st *Status) { s.applyState(st, sess, ev) })
+		}
+	}
+}
+
+// applyState maps an engine state event onto the status.
+func (s *Service) applyState(st *Status, sess *session, ev xmppclient.StateEvent) {
+	base := Status{Account: sess.account, JID: st.JID, ProfileDir: sess.profile.Dir(), Notice: s.notice, Attempt: ev.Attempt}
+	if ev.Err != nil {
+		base.Err = translate(ev.Err)
+	}
+	switch ev.State {
+	case xmppclient.StateOnline:
+		base.Phase = Online
+		base.Resumed = st.Resumed
+	case xmppclient.StateConnecting:
+		base.Phase = Connecting
+	case xmppclient.StateWaiting:
+		base.Phase = Waiting
+		at := ev.At
+		if at.IsZero() {
+			at = time.Now()
+		}
+		base.RetryAt = at.Add(ev.RetryIn)
+	case xmppclient.StateOffline:
+		base.Phase = Offline
+	}
+	*st = base
+}
+
+// updateSession changes the status only if sess is still the current
+// session (or the login that is creating it).
+func (s *Service) updateSession(sess *session, fn func(*Status)) {
+	s.mu.Lock()
+	current := s.sess == sess || s.pending == sess
+	s.mu.Unlock()
+	if current {
+		s.setStatus(fn)
+	}
+}
+
+// setStatus changes the status and queues it for the listeners.
+func (s *Service) setStatus(fn func(*Status)) {
+	s.mu.Lock()
+	fn(&s.status)
+	st := s.status
+	s.mu.Unlock()
+	s.qmu.Lock()
+	s.queue = append(s.queue, st)
+	s.qcond.Signal()
+	s.qmu.Unlock()
+}
+
+// dispatch delivers queued statuses to the listeners, in order.
+func (s *Service) dispatch() {
+	defer close(s.qdone)
+	for {
+		s.qmu.Lock()
+		for len(s.queue) == 0 && !s.qclose {
+			s.qcond.Wait()
+		}
+		if s.qclose {
+			s.qmu.Unlock()
+			return
+		}
+		batch := s.queue
+		s.queue = nil
+		s.qmu.Unlock()
+		for _, st := range batch {
+			s.lmu.Lock()
+			ls := slices.Clone(s.listeners)
+			s.lmu.Unlock()
+			for _, l := range ls {
+				l.fn(st)
+			}
+		}
+	}
+}

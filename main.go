@@ -1,0 +1,139 @@
+// Parley's entry point: reads the flags (--profile, --version, an optional
+// xmpp: URI), builds the Fyne app, wires the app layer (parley/app) to the
+// windows (parley/views), shows the login window and logs in by itself when
+// the profile remembers a password.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"parley/app"
+	"parley/assets"
+	"parley/views"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// appID matches the ID in FyneApp.toml.
+const appID = "org.parley.desktop"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
+	profile := fs.String("profile", "", "profile folder (default: one per account under the user configuration folder)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	verbose := fs.Bool("verbose", false, "log debug messages")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: parley [--profile DIR] [--version] [xmpp:user@example.org]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if *showVersion {
+		fmt.Println("Parley", version)
+		return 0
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	var uri *url.URL
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		u, err := parseXMPPURI(fs.Arg(0))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "parley:", err)
+			return 2
+		}
+		uri = u
+		// Kept for later: opening a chat from a link is not implemented yet.
+		logger.Info("xmpp: URI given; it will be handled once chats exist", "uri", uri.String(), "target", xmppURITarget(uri))
+	default:
+		fmt.Fprintln(os.Stderr, "parley: at most one xmpp: URI may be given")
+		fs.Usage()
+		return 2
+	}
+
+	svc, err := app.NewService(app.Options{ProfileDir: *profile, Version: version, Logger: logger})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "parley:", err)
+		return 1
+	}
+
+	a := fyneapp.NewWithID(appID)
+	icon := fyne.NewStaticResource("icon.png", assets.Icon)
+	a.SetIcon(icon)
+	win := views.NewWindow(a, svc, views.WindowOptions{Icon: icon})
+	win.Window().SetMaster()
+	// Closing the window quits the app; the session is closed after Run
+	// returns, off the UI goroutine's last callbacks.
+	win.Window().SetOnClosed(win.Stop)
+	win.Show()
+	if svc.Saved().AutoLogin {
+		logger.Info("logging in with the remembered password", "account", svc.Saved().JID, "profile", svc.Saved().ProfileDir)
+		win.AutoLogin()
+	}
+	// SIGINT/SIGTERM (Ctrl-C, the demo's cleanup) quit like closing the
+	// window, so the server sees the session end instead of hibernating it.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		logger.Info("quitting on signal", "signal", s.String())
+		fyne.Do(a.Quit)
+	}()
+	a.Run()
+	signal.Stop(sig)
+	if err := svc.Close(); err != nil {
+		logger.Warn("closing the session", "err", err)
+	}
+	return 0
+}
+
+// parseXMPPURI accepts an RFC 5122 URI such as xmpp:user@example.org?message.
+func parseXMPPURI(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a URI: %w", s, err)
+	}
+	if !strings.EqualFold(u.Scheme, "xmpp") {
+		return nil, fmt.Errorf("%q is not an xmpp: URI", s)
+	}
+	if xmppURITarget(u) == "" {
+		return nil, fmt.Errorf("%q names no address", s)
+	}
+	return u, nil
+}
+
+// xmppURITarget is the address an xmpp: URI points at.
+func xmppURITarget(u *url.URL) string {
+	target := u.Opaque
+	if target == "" { // xmpp://auth@host/target form
+		target = strings.TrimPrefix(u.Path, "/")
+	}
+	if t, err := url.PathUnescape(target); err == nil {
+		target = t
+	}
+	return target
+}
