@@ -86,6 +86,9 @@ func New(cfg Config) (*Client, error) {
 	c.disco = newDiscoResponder(&c.cfg)
 	c.HandleIQ(xml.Name{Space: nsDiscoInfo, Local: "query"}, c.disco.handleInfo)
 	c.HandleIQ(xml.Name{Space: nsPing, Local: "ping"}, func(stanza.IQ, []byte) (any, error) { return nil, nil })
+	c.HandleIQ(xml.Name{Space: nsRoster, Local: "query"}, c.handleRosterPush)
+	c.HandleIQ(xml.Name{Space: nsBlocking, Local: "block"}, c.handleBlockPush)
+	c.HandleIQ(xml.Name{Space: nsBlocking, Local: "unblock"}, c.handleBlockPush)
 	return c, nil
 }
 
@@ -536,9 +539,12 @@ func (c *Client) handleStanza(cn *conn, el element) {
 	}
 	switch p := pkt.(type) {
 	case stanza.Message:
-		c.events.push(MessageEvent{Message: p})
+		if c.handlePEPEvent(p, el.Raw) {
+			return
+		}
+		c.events.push(MessageEvent{Message: p, Raw: el.Raw})
 	case stanza.Presence:
-		c.events.push(PresenceEvent{Presence: p})
+		c.events.push(PresenceEvent{Presence: p, Raw: el.Raw})
 	case *stanza.IQ:
 		switch p.Type {
 		case stanza.IQTypeResult, stanza.IQTypeError:

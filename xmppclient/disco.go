@@ -174,7 +174,7 @@ type discoResponder struct {
 }
 
 func newDiscoResponder(cfg *Config) *discoResponder {
-	feats := []string{nsDiscoInfo, nsCaps, nsPing}
+	feats := []string{nsDiscoInfo, nsCaps, nsPing, NSAvatarMetadata + "+notify"}
 	for _, f := range cfg.Features {
 		if !slices.Contains(feats, f) {
 			feats = append(feats, f)

@@ -73,11 +73,13 @@ type AckEvent struct {
 // MessageEvent is a received <message/>.
 type MessageEvent struct {
 	Message stanza.Message
+	Raw     []byte // the stanza as received, for payloads the caller decodes itself
 }
 
 // PresenceEvent is a received <presence/>.
 type PresenceEvent struct {
 	Presence stanza.Presence
+	Raw      []byte
 }
 
 func (StateEvent) isEvent()    {}

@@ -269,10 +269,11 @@ type streamFeatures struct {
 	Session    *struct {
 		Optional *struct{} `xml:"optional"`
 	} `xml:"urn:ietf:params:xml:ns:xmpp-session session"`
-	SM        *struct{} `xml:"urn:xmpp:sm:3 sm"`
-	Register  *struct{} `xml:"http://jabber.org/features/iq-register register"`
-	RosterVer *struct{} `xml:"urn:xmpp:features:rosterver ver"`
-	Caps      *struct {
+	SM          *struct{} `xml:"urn:xmpp:sm:3 sm"`
+	Register    *struct{} `xml:"http://jabber.org/features/iq-register register"`
+	RosterVer   *struct{} `xml:"urn:xmpp:features:rosterver ver"`
+	PreApproval *struct{} `xml:"urn:xmpp:features:pre-approval sub"`
+	Caps        *struct {
 		Node string `xml:"node,attr"`
 		Ver  string `xml:"ver,attr"`
 	} `xml:"http://jabber.org/protocol/caps c"`
