@@ -7,6 +7,7 @@ package xmppclient_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -297,4 +298,50 @@ func TestSendWhileDisconnectedIsQueuedForResume(t *testing.T) {
 		}
 	}
 	rec.waitFor(t, 10*time.Second, "all queued messages acknowledged", func([]xmppclient.Event) bool { return c.Unacked() == 0 })
+}
+
+func TestReconnectStopsOnAuthenticationFailure(t *testing.T) {
+	srv := xmpptest.Shared(t)
+	user, pass := srv.NewUser(t, "authstop")
+	cfg := clientConfig(t, srv, user, pass)
+	c, rec := connect(t, cfg)
+	other, _ := connect(t, cfg) // a second resource of the same account changes the password
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := other.ChangePassword(ctx, "changed-elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	// Prosody ends the account's other streams with <reset/> when the
+	// password changes; elsewhere the connection may live on, so kill it.
+	// Resumption needs no password, so a session may come back; kill
+	// resumed connections too until a full login is needed.
+	info, _ := c.ConnInfo()
+	if info.LocalAddr != "" {
+		_, _ = xmpptest.KillTCP(info.LocalAddr)
+	}
+	rec.waitFor(t, 30*time.Second, "offline with a wrong-password error", func(evs []xmppclient.Event) bool {
+		for _, e := range evs {
+			if s, ok := e.(xmppclient.StateEvent); ok && s.State == xmppclient.StateOffline && errors.Is(s.Err, xmppclient.ErrWrongPassword) {
+				return true
+			}
+			if _, ok := e.(xmppclient.SessionEvent); ok {
+				if ci, ok := c.ConnInfo(); ok && ci.LocalAddr != info.LocalAddr {
+					info = ci
+					_, _ = xmpptest.KillTCP(ci.LocalAddr)
+				}
+			}
+		}
+		return false
+	})
+	n := len(rec.snapshot())
+	if c.State() != xmppclient.StateOffline {
+		t.Fatalf("state = %v, want offline (no more retries)", c.State())
+	}
+	// No further attempts: nothing new happens while we ping through the other client.
+	if err := other.Ping(ctx, xmppclient.JID{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rec.snapshot()); got != n {
+		t.Errorf("the client kept retrying after the authentication failure (%d new events)", got-n)
+	}
 }
