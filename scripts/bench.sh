@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# scripts/bench.sh: runs Parley's benchmarks (`make bench`, which runs `make deps` first) and prints their
+# figures, ready for docs/benchmarks.md; each benchmark's output is also kept in bin/bench/NAME.txt.
+# One section per benchmark: to add one, write a bench_NAME function below and append NAME to BENCHES.
+#
+# Env: BENCH_ONLY="login ..."  run only these sections (default: all)
+#      LOGIN_N=30               logins per client in the login benchmark
+#      PYTHON=/usr/bin/python3  the Python with slixmpp (Debian's python3-slixmpp, not a pyenv one)
+#      GO=go                    the go command
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export PATH="$ROOT/.tools/bin:$PATH:/usr/local/go/bin"
+GO=${GO:-go}
+PYTHON=${PYTHON:-/usr/bin/python3}
+OUT=bin/bench
+mkdir -p "$OUT"
+
+command -v "$GO" >/dev/null || { echo "bench: go not found (install Go 1.26; see README)" >&2; exit 1; }
+
+# --- benchmarks -------------------------------------------------------------------------------------
+
+# login: login-to-online (dial, STARTTLS, SASL, bind, presence) on loopback against an isolated Prosody,
+# Parley vs slixmpp vs a raw client, interleaved in one run. Goal: median < 50 ms and <= half of slixmpp.
+bench_login() {
+  "$GO" run ./bench/login -n "${LOGIN_N:-30}" -python "$PYTHON" -json "$OUT/login.json"
+}
+
+BENCHES=(login)
+
+# --- runner -----------------------------------------------------------------------------------------
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo "no commit")
+if [ -n "$(git status --porcelain 2>/dev/null | head -1)" ]; then commit="$commit (with uncommitted changes)"; fi
+echo "Parley benchmarks: $(date +%F), commit $commit"
+# shellcheck source=/dev/null
+echo "Machine: $(nproc) cores, $(awk '/^MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"), kernel $(uname -r), $("$GO" version | awk '{print $3}')"
+
+selected=("${BENCHES[@]}")
+if [ -n "${BENCH_ONLY:-}" ]; then read -r -a selected <<<"$BENCH_ONLY"; fi
+
+failed=()
+for name in "${selected[@]}"; do
+  if ! declare -F "bench_$name" >/dev/null; then
+    echo "bench: no benchmark named '$name' (have: ${BENCHES[*]})" >&2
+    exit 2
+  fi
+  echo
+  echo "=== $name"
+  start=$(date +%s)
+  if "bench_$name" | tee "$OUT/$name.txt"; then
+    echo "($name took $(( $(date +%s) - start )) s; output in $OUT/$name.txt)"
+  else
+    failed+=("$name")
+    echo "bench: $name FAILED" >&2
+  fi
+done
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "bench: failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "bench: done (${selected[*]}). Paste the figures into docs/benchmarks.md with the date and commit above."
