@@ -326,3 +326,33 @@ func TestAvatarPublishAndFetch(t *testing.T) {
 		t.Fatalf("vCard fetch of an account without a vCard: %v", err)
 	}
 }
+
+func TestSubscriptionPreApproval(t *testing.T) {
+	srv := xmpptest.Shared(t)
+	ua, pa := srv.NewUser(t, "prea")
+	ub, pb := srv.NewUser(t, "preb")
+	a, recA := connect(t, clientConfig(t, srv, ua, pa))
+	b, recB := connect(t, clientConfig(t, srv, ub, pb))
+	interested(t, a)
+	interested(t, b)
+	if !a.PreApprovalSupported() {
+		t.Fatal("Prosody 0.12 offers subscription pre-approval; the feature was not seen")
+	}
+	ja, jb := xmppclient.MustParseJID(srv.JID(ua)), xmppclient.MustParseJID(srv.JID(ub))
+	if err := a.ApproveSubscription(jb); err != nil { // nobody asked yet: a pre-approval
+		t.Fatal(err)
+	}
+	// Prosody 0.12 pushes the new item but without approved='true'; it
+	// keeps the pre-approval to itself.
+	recA.waitFor(t, 10*time.Second, "the roster item for the pre-approved contact", pushFor(jb.String(), ""))
+	if err := b.RequestSubscription(ja, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	// The server answers b's request at once, without asking a.
+	recB.waitFor(t, 10*time.Second, "automatic approval", pushFor(ja.String(), "to"))
+	for _, e := range recA.snapshot() {
+		if p, ok := e.(xmppclient.PresenceEvent); ok && p.Presence.Type == "subscribe" {
+			t.Errorf("a was asked although it had pre-approved b")
+		}
+	}
+}
