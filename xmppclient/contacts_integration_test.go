@@ -243,6 +243,15 @@ func TestBlockingStopsMessagesAndUnblockRestores(t *testing.T) {
 	if err := peer.SendMessage(c.JID().String(), "while blocked", "b1"); err != nil {
 		t.Fatal(err)
 	}
+	// A ping round trip from the peer: the server handles a client's
+	// stanzas in order, so after the reply it has dealt with the message,
+	// and only then is the contact unblocked.
+	if err := peer.SendRaw("<iq type='get' id='sync1'><ping xmlns='urn:xmpp:ping'/></iq>"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peer.WaitElement(ctx, func(e xmpptest.RawElement) bool { return e.Name == "iq" && strings.Contains(e.Raw, "sync1") }); err != nil {
+		t.Fatalf("no ping reply: %v", err)
+	}
 	if err := c.Unblock(ctx, pj); err != nil {
 		t.Fatal(err)
 	}
