@@ -25,6 +25,7 @@ type Client struct {
 	events *eventQueue
 	iqs    *iqTracker
 	disco  *discoResponder
+	mam    mamRouter
 
 	handlersMu sync.RWMutex
 	handlers   map[xml.Name]IQHandler
@@ -82,6 +83,7 @@ func New(cfg Config) (*Client, error) {
 		cancel:       cancel,
 		reconnectNow: make(chan struct{}, 1),
 		runDone:      make(chan struct{}),
+		mam:          mamRouter{queries: map[string]*mamCollector{}},
 	}
 	c.disco = newDiscoResponder(&c.cfg)
 	c.HandleIQ(xml.Name{Space: nsDiscoInfo, Local: "query"}, c.disco.handleInfo)
@@ -539,7 +541,7 @@ func (c *Client) handleStanza(cn *conn, el element) {
 	}
 	switch p := pkt.(type) {
 	case stanza.Message:
-		if c.handlePEPEvent(p, el.Raw) {
+		if c.handleMAMResult(p, el.Raw) || c.handleCarbon(p, el.Raw) || c.handlePEPEvent(p, el.Raw) {
 			return
 		}
 		c.events.push(MessageEvent{Message: p, Raw: el.Raw})
