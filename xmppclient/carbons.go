@@ -20,7 +20,7 @@ type carbonsEnable struct {
 	XMLName xml.Name `xml:"urn:xmpp:carbons:2 enable"`
 }
 
-func (*carbonsEnable) Namespace() string           { return nsCarbons }
+func (*carbonsEnable) Namespace() string         { return nsCarbons }
 func (*carbonsEnable) GetSet() *stanza.ResultSet { return nil }
 
 // EnableCarbons asks the server to copy this account's messages to this
@@ -50,7 +50,7 @@ type forwardedWire struct {
 		Stamp string `xml:"stamp,attr"`
 	} `xml:"urn:xmpp:delay delay"`
 	Message *struct {
-		Inner []byte `xml:",innerxml"`
+		Inner []byte     `xml:",innerxml"`
 		Attrs []xml.Attr `xml:",any,attr"`
 	} `xml:"jabber:client message"`
 }

@@ -68,7 +68,7 @@ type mamQueryPayload struct {
 	Inner   string   `xml:",innerxml"`
 }
 
-func (*mamQueryPayload) Namespace() string           { return nsMAM }
+func (*mamQueryPayload) Namespace() string         { return nsMAM }
 func (*mamQueryPayload) GetSet() *stanza.ResultSet { return nil }
 
 type mamFin struct {
