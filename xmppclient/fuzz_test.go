@@ -111,3 +111,45 @@ func FuzzNextStanzaSurvives(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPayloadParsers runs the extension parsers (messages, carbons,
+// archive results, roster and block-list payloads, avatar events,
+// presence) over arbitrary element bytes: they must fail cleanly, never panic.
+func FuzzPayloadParsers(f *testing.F) {
+	addSeeds(f)
+	f.Add([]byte("<message from='a@b' id='1'><body>x</body><origin-id xmlns='urn:xmpp:sid:0' id='o'/><stanza-id xmlns='urn:xmpp:sid:0' by='a@b' id='s'/><delay xmlns='urn:xmpp:delay' stamp='2002-09-10T23:08:25Z'/><request xmlns='urn:xmpp:receipts'/><displayed xmlns='urn:xmpp:chat-markers:0' id='m'/><composing xmlns='http://jabber.org/protocol/chatstates'/><replace xmlns='urn:xmpp:message-correct:0' id='r'/><x xmlns='jabber:x:oob'><url>https://x/y</url></x></message>"))
+	f.Add([]byte("<message from='me@x'><result xmlns='urn:xmpp:mam:2' queryid='q' id='1'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='bad'/><message xml:lang='en' from='a@b' xmlns='jabber:client'><body>y</body></message></forwarded></result></message>"))
+	f.Add([]byte("<iq type='set'><block xmlns='urn:xmpp:blocking'><item jid='@@'/></block></iq>"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = ParseMessage(data)
+		var cw carbonWire
+		if decodeElement(streamHeader{}, data, &cw) == nil {
+			if cw.Received != nil {
+				if inner := cw.Received.Forwarded.rebuild(); inner != nil {
+					_, _ = ParseMessage(inner)
+				}
+			}
+		}
+		var mw mamResultWire
+		if decodeElement(streamHeader{}, data, &mw) == nil && mw.Result != nil {
+			if inner := mw.Result.Forwarded.rebuild(); inner != nil {
+				_, _ = ParseMessage(inner)
+			}
+		}
+		var rq rosterQuery
+		if DecodeIQPayload(data, &rq) == nil {
+			for _, it := range rq.Items {
+				_, _ = it.item()
+			}
+		}
+		var bc blockCmd
+		_ = DecodeIQPayload(data, &bc)
+		var pe pepEvent
+		_ = decodeElement(streamHeader{}, data, &pe)
+		if pkt, err := decodeStanza(streamHeader{}, data); err == nil {
+			if p, ok := pkt.(stanza.Presence); ok {
+				_, _ = ParsePresence(p)
+			}
+		}
+	})
+}
