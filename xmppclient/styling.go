@@ -76,7 +76,11 @@ func ParseStyling(body string) []StyledBlock {
 					closed = true
 					break
 				}
-				add(BlockPre, 0, StyledLine{Spans: []StyledSpan{{Text: lines[i], Style: Code}}})
+				var l StyledLine
+				if lines[i] != "" {
+					l.Spans = []StyledSpan{{Text: lines[i], Style: Code}}
+				}
+				add(BlockPre, 0, l)
 			}
 			if !closed {
 				i = len(lines)
