@@ -63,6 +63,9 @@ type Contact struct {
 	Color        color.RGBA // XEP-0392 consistent colour of the JID
 	Initials     string     // for the avatar placeholder
 	Blocked      bool
+	// PreApproved: they will be allowed to see our presence as soon as
+	// they ask (set by Add, or by Accept when nobody had asked yet).
+	PreApproved bool
 }
 
 // SeesPresence reports whether we receive the contact's presence.
@@ -89,6 +92,14 @@ type ContactsSnapshot struct {
 	Loaded bool
 	// Version increases with every change.
 	Version uint64
+	// PreApproval: the server offers subscription pre-approval (RFC 6121
+	// §3.4), so Accept for someone who has not asked yet is kept by the
+	// server. Without it Parley remembers the approval itself and answers
+	// their request automatically while it is online.
+	PreApproval bool
+	// OwnAvatar is the hash of the account's own avatar ("" if none known);
+	// Avatar(OwnAvatar) gives the image once it is cached.
+	OwnAvatar string
 }
 
 // OwnPresence is the user's own presence, kept across restarts.

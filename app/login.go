@@ -1,7 +1,8 @@
 // The login service: it owns the account's session (one xmppclient.Client at
 // a time), turns the engine's events into a simple Status for the UI, keeps
-// the profile and the remembered password up to date, and sends the initial
-// presence whenever the server starts a fresh session.
+// the profile and the remembered password up to date, and hands every event
+// to the contacts service (contacts.go), which sends the initial presence
+// whenever the server starts a fresh session.
 package app
 
 import (
@@ -17,8 +18,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"gosrc.io/xmpp/stanza"
 
 	"parley/xmppclient"
 )
@@ -202,8 +201,9 @@ type session struct {
 // concurrent use. Listeners get every status change in order, on a goroutine
 // of the service (views wrap their updates in fyne.Do).
 type Service struct {
-	opts Options
-	log  *slog.Logger
+	opts     Options
+	log      *slog.Logger
+	contacts *ContactsService
 
 	mu      sync.Mutex
 	profile *Profile // current profile (nil until an account is known)
@@ -273,6 +273,11 @@ func NewService(opts Options) (*Service, error) {
 		}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.contacts = newContactsService(s.log)
+	if s.profile != nil {
+		// The last known roster shows at once, before any login.
+		s.contacts.useProfile(s.profile, s.profile.Settings().JID)
+	}
 	s.qcond = sync.NewCond(&s.qmu)
 	s.status = Status{Phase: LoggedOut}
 	if s.profile != nil {
@@ -440,6 +445,7 @@ func (s *Service) Close() error {
 	if sess != nil {
 		err = s.endSession(sess)
 	}
+	s.contacts.close()
 	s.qmu.Lock()
 	s.qclose = true
 	s.qcond.Broadcast()
@@ -455,6 +461,7 @@ func (s *Service) endSession(sess *session) error {
 	case <-time.After(10 * time.Second):
 		s.log.Warn("event loop did not end after Close", "account", sess.account)
 	}
+	s.contacts.sessionEnded(sess.client)
 	if errors.Is(err, xmppclient.ErrClosed) {
 		err = nil
 	}
@@ -503,6 +510,7 @@ func (s *Service) run(ctx context.Context, at attempt) (err error) {
 		s.fail(bare, err)
 		return err
 	}
+	s.contacts.useProfile(p, bare)
 	password := req.Password
 	if password == "" {
 		if at.op == opLogin {
@@ -708,15 +716,11 @@ func (s *Service) eventLoop(sess *session) {
 	defer close(sess.done)
 	started := false
 	for ev := range sess.client.Events() {
+		// The contacts service sends the own presence on a fresh session.
+		s.contacts.handleEvent(sess.client, ev)
 		switch ev := ev.(type) {
 		case xmppclient.SessionEvent:
 			started = true
-			if !ev.Resumed {
-				// A fresh session: the server forgot our presence.
-				if err := sess.client.SendPresence(stanza.NewPresence(stanza.Attrs{})); err != nil {
-					s.log.Warn("sending the initial presence", "err", err)
-				}
-			}
 			jid := ev.JID.String()
 			resumed := ev.Resumed
 			s.updateSession(sess, func(st *Status) {

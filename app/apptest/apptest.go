@@ -2,8 +2,9 @@
 // use a REAL XMPP server without importing xmppclient: it wraps the Prosody
 // harness (parley/xmppclient/xmpptest), creates users, makes temporary
 // profiles that trust (or do not trust) the harness CA, gives login requests
-// aimed at the server, and builds app.Service values with an in-memory
-// keyring and short timeouts.
+// aimed at the server, builds app.Service values with an in-memory
+// keyring and short timeouts, starts slixmpp peers, and waits on contacts
+// snapshots.
 package apptest
 
 import (
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -251,4 +253,60 @@ func WaitStatus(t testing.TB, svc *app.Service, timeout time.Duration, ok func(a
 			return st
 		}
 	}
+}
+
+// LoginService makes an app.Service on profileDir (see NewService), logs
+// jid in and waits until it is online. The password is not remembered.
+func (s *Server) LoginService(t testing.TB, profileDir, jid, password string) *app.Service {
+	t.Helper()
+	svc := NewService(t, profileDir, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := svc.Login(ctx, s.Request(jid, password)); err != nil {
+		t.Fatalf("apptest: login as %s: %v", jid, err)
+	}
+	return svc
+}
+
+// Slixmpp logs jid (user@domain) in with slixmpp, a second real client
+// (xmpptest.StartSlixmpp; resource "slix"), and stops it when t ends.
+func (s *Server) Slixmpp(t testing.TB, jid, password string) *xmpptest.SlixPeer {
+	t.Helper()
+	user, _, _ := strings.Cut(jid, "@")
+	p, err := xmpptest.StartSlixmpp(t, s.srv, user, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// FindRequest returns the pending request of jid from a snapshot.
+func FindRequest(snap app.ContactsSnapshot, jid string) (app.Request, bool) {
+	for _, r := range snap.Requests {
+		if r.JID == jid {
+			return r, true
+		}
+	}
+	return app.Request{}, false
+}
+
+// DescribeContacts summarizes a snapshot for failure messages (at most 20 contacts).
+func DescribeContacts(snap app.ContactsSnapshot) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "v%d loaded=%v own=%s/%q contacts=%d", snap.Version, snap.Loaded, snap.Own.Show, snap.Own.Status, len(snap.Contacts))
+	for i, c := range snap.Contacts {
+		if i == 20 {
+			b.WriteString(" …")
+			break
+		}
+		fmt.Fprintf(&b, " [%s name=%q sub=%s pending=%v show=%s status=%q groups=%v res=%d avatar=%.8s blocked=%v]",
+			c.JID, c.Name, c.Subscription, c.Pending, c.Show, c.Status, c.Groups, len(c.Resources), c.AvatarHash, c.Blocked)
+	}
+	for _, r := range snap.Requests {
+		fmt.Fprintf(&b, " request[%s nick=%q msg=%q]", r.JID, r.Nick, r.Message)
+	}
+	if len(snap.Blocked) > 0 {
+		fmt.Fprintf(&b, " blocked=%v", snap.Blocked)
+	}
+	return b.String()
 }

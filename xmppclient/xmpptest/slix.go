@@ -44,6 +44,12 @@ type PeerEvent struct {
 	Seq    int64  `json:"seq"`
 	Cmd    string `json:"cmd"`
 	Error  string `json:"error"`
+	// Nick is the XEP-0172 nickname of a presence (subscription requests).
+	Nick string `json:"nick"`
+	// Roster is the answer of get_roster, by bare JID.
+	Roster map[string]PeerRosterItem `json:"roster"`
+	// Data is the base64 image of an avatar event.
+	Data string `json:"data"`
 }
 
 // SlixPeer is a running slixmpp client.
@@ -198,9 +204,12 @@ func (p *SlixPeer) command(c map[string]any, timeout time.Duration) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	_, err = p.WaitEvent(ctx, func(e PeerEvent) bool { return e.Event == "ok" && e.Seq == seq })
+	ev, err := p.WaitEvent(ctx, func(e PeerEvent) bool { return (e.Event == "ok" || e.Event == "error") && e.Seq == seq })
 	if err != nil {
 		return fmt.Errorf("xmpptest: slixmpp %v: %w", c["cmd"], err)
+	}
+	if ev.Event == "error" {
+		return fmt.Errorf("xmpptest: slixmpp %v: %s", c["cmd"], ev.Error)
 	}
 	return nil
 }

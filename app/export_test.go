@@ -1,0 +1,37 @@
+// Test-only access to the contacts service's internals (package app_test
+// uses these): an event tap, the result of the last roster fetch, and a
+// service without session or profile fed with synthetic events, for the
+// scale tests and benchmarks.
+package app
+
+import (
+	"log/slog"
+
+	"parley/xmppclient"
+)
+
+// SetTap makes fn see every engine event of the service's sessions first,
+// on the event loop (nil removes it).
+func (c *ContactsService) SetTap(fn func(xmppclient.Event)) {
+	c.mu.Lock()
+	c.tapFn = fn
+	c.mu.Unlock()
+}
+
+// LastFetchUnchanged reports whether the last roster fetch was answered
+// "unchanged" (XEP-0237), keeping the local copy.
+func (c *ContactsService) LastFetchUnchanged() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st.unchanged
+}
+
+// NewDetachedContacts returns a contacts service with no session and no
+// profile; Feed gives it events as a session's event loop would.
+func NewDetachedContacts() *ContactsService { return newContactsService(slog.New(slog.DiscardHandler)) }
+
+// Feed handles ev as if the current (absent) session's event loop got it.
+func (c *ContactsService) Feed(ev xmppclient.Event) { c.handleEvent(nil, ev) }
+
+// Close stops a detached service.
+func (c *ContactsService) Close() { c.close() }
