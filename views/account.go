@@ -1,7 +1,7 @@
-// The main window's content after login: the account, the connection state
-// (online, connecting, waiting to reconnect with why and when, offline and
-// why), any notice (such as the keyring fallback), Reconnect now (while
-// waiting) and Log out.
+// The header of the main window after login: the account, the connection
+// state (online, connecting, waiting to reconnect with why and when, offline
+// and why), any notice (such as the keyring fallback), Reconnect now (while
+// waiting) and Log out. The contacts pane sits below it.
 package views
 
 import (
@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -49,15 +48,14 @@ func newAccountView(onReconnect, onLogout func()) *AccountView {
 	v.logoutBtn = widget.NewButtonWithIcon("Log out", theme.LogoutIcon(), onLogout)
 
 	stateRow := container.NewBorder(nil, nil, v.stateIcon, nil, v.state)
-	v.content = container.NewPadded(container.NewVBox(
-		v.account,
-		v.resource,
-		widget.NewSeparator(),
+	who := container.NewVBox(v.account, v.resource)
+	buttons := container.NewHBox(v.reconnectBtn, v.logoutBtn)
+	v.content = container.NewVBox(
+		container.NewBorder(nil, nil, nil, container.NewCenter(buttons), who),
 		stateRow,
 		v.notice,
-		layout.NewSpacer(),
-		container.NewHBox(v.reconnectBtn, layout.NewSpacer(), v.logoutBtn),
-	))
+		widget.NewSeparator(),
+	)
 	return v
 }
 

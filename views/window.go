@@ -2,8 +2,9 @@
 // the app layer (parley/app); every update that comes from another goroutine
 // goes through fyne.Do, and long work never runs on the UI goroutine.
 //
-// This file is the main window: it shows the login form while logged out and
-// the account view after login, and follows the login service's status.
+// This file is the main window: it shows the login form while logged out and,
+// after login, the account view as a header above the contacts pane; it
+// follows the login service's status.
 package views
 
 import (
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 
 	"parley/app"
 )
@@ -36,9 +38,11 @@ type Window struct {
 	ctx  context.Context
 	stop context.CancelFunc
 
-	login   *LoginForm
-	account *AccountView
-	showing fyne.CanvasObject
+	login    *LoginForm
+	account  *AccountView
+	contacts *ContactsView // while logged in
+	main     fyne.CanvasObject
+	showing  fyne.CanvasObject
 
 	unsubscribe func()
 	tickerMu    sync.Mutex
@@ -64,7 +68,7 @@ func NewWindow(a fyne.App, svc *app.Service, opts WindowOptions) *Window {
 	w.login = newLoginForm(w.ctx, svc, w.win, w.do, w.showAccount)
 	w.account = newAccountView(svc.Reconnect, w.logout)
 	w.showLogin()
-	w.win.Resize(fyne.NewSize(460, 420))
+	w.win.Resize(loginSize)
 	w.unsubscribe = svc.Subscribe(func(st app.Status) {
 		w.do(func() { w.onStatus(st) })
 	})
@@ -80,8 +84,12 @@ func (w *Window) Login() *LoginForm { return w.login }
 // Account is the account view shown after login.
 func (w *Window) Account() *AccountView { return w.account }
 
-// ShowingAccount reports whether the account view (not the login form) is shown.
-func (w *Window) ShowingAccount() bool { return w.showing == w.account.Content() }
+// Contacts is the contacts pane while logged in (else nil).
+func (w *Window) Contacts() *ContactsView { return w.contacts }
+
+// ShowingAccount reports whether the main view (account and contacts), not
+// the login form, is shown.
+func (w *Window) ShowingAccount() bool { return w.showing != nil && w.showing == w.main }
 
 // Show shows the window with the focus in the address field (or in the
 // password field when the address is known).
@@ -108,10 +116,24 @@ func (w *Window) Stop() {
 		w.unsubscribe()
 	}
 	w.stopTicker()
+	w.stopContacts()
+}
+
+// stopContacts ends the contacts pane of the last session, if any.
+func (w *Window) stopContacts() {
+	if w.contacts != nil {
+		w.contacts.Stop()
+		w.contacts = nil
+	}
 }
 
 func (w *Window) showLogin() {
 	w.stopTicker()
+	if w.main != nil {
+		w.stopContacts()
+		w.main = nil
+		w.win.Resize(loginSize)
+	}
 	w.win.SetTitle("Parley — Log in")
 	w.login.prefill(w.svc.Saved())
 	w.showing = w.login.Content()
@@ -119,12 +141,25 @@ func (w *Window) showLogin() {
 	w.login.FocusFirst()
 }
 
-// showAccount switches to the account view (after a successful login).
+// Window sizes: the login form, and at least this after login.
+var (
+	loginSize = fyne.NewSize(460, 420)
+	mainSize  = fyne.NewSize(900, 650)
+)
+
+// showAccount switches to the main view (after a successful login): the
+// account view as a header above the contacts of the session.
 func (w *Window) showAccount() {
 	st := w.svc.Status()
 	w.win.SetTitle("Parley — " + st.Account)
-	w.showing = w.account.Content()
+	w.stopContacts()
+	w.contacts = NewContactsView(w.win, w.svc.Contacts(), w.do)
+	w.main = container.NewBorder(w.account.Content(), nil, nil, nil, w.contacts.Content())
+	w.showing = w.main
 	w.win.SetContent(w.showing)
+	if size := w.win.Canvas().Size(); size.Width < mainSize.Width || size.Height < mainSize.Height {
+		w.win.Resize(fyne.NewSize(max(size.Width, mainSize.Width), max(size.Height, mainSize.Height)))
+	}
 	w.onStatus(st)
 }
 
