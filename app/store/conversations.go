@@ -1,0 +1,195 @@
+// The conversation list: newest first with unread counts and the last
+// message as preview; read markers, drafts, starting and deleting a chat.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+const conversationSQL = `SELECT c.peer, c.last_activity, c.unread, c.draft, c.read_ts, c.read_id,
+	` + messageCols + `
+	FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id`
+
+// Conversations returns up to limit conversations (0: all), the most
+// recently active first, each with its last message.
+func (s *Store) Conversations(ctx context.Context, limit int) ([]Conversation, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	// Conversations only created to hold an edit waiting for its message
+	// have no activity, message nor draft: not listed.
+	rows, err := s.rdb.QueryContext(ctx, conversationSQL+`
+		WHERE c.last_activity > 0 OR c.last_message_id IS NOT NULL OR c.draft != ''
+		ORDER BY c.last_activity DESC, c.id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("conversations: %w", err)
+	}
+	convs, err := scanConversations(rows)
+	if err != nil {
+		return nil, fmt.Errorf("conversations: %w", err)
+	}
+	return convs, nil
+}
+
+// Conversation returns the conversation with peer; found is false if there is none.
+func (s *Store) Conversation(ctx context.Context, peer string) (c Conversation, found bool, err error) {
+	rows, err := s.rdb.QueryContext(ctx, conversationSQL+` WHERE c.peer = ?`, peer)
+	if err != nil {
+		return c, false, fmt.Errorf("conversation %s: %w", peer, err)
+	}
+	convs, err := scanConversations(rows)
+	if err != nil || len(convs) == 0 {
+		return c, false, err
+	}
+	return convs[0], true, nil
+}
+
+func scanConversations(rows *sql.Rows) ([]Conversation, error) {
+	defer rows.Close()
+	var out []Conversation
+	for rows.Next() {
+		var (
+			c                        Conversation
+			activity                 int64
+			id, ts, editedAt, state  sql.NullInt64
+			dir, retracted           sql.NullInt64
+			sender, body, typ, errTx sql.NullString
+			origin, stanza, msgID    sql.NullString
+			original                 sql.NullString
+		)
+		err := rows.Scan(&c.Peer, &activity, &c.Unread, &c.Draft, &c.LastRead.Time, &c.LastRead.ID,
+			&id, &dir, &sender, &body, &ts, &typ, &origin, &stanza, &msgID, &state, &errTx, &editedAt,
+			&original, &retracted)
+		if err != nil {
+			return nil, err
+		}
+		c.LastActivity = time.UnixMilli(activity)
+		if id.Valid {
+			c.Last = &Message{
+				ID: id.Int64, Conversation: c.Peer, Direction: Direction(dir.Int64), Sender: sender.String,
+				Body: body.String, Time: time.UnixMilli(ts.Int64), Type: typ.String, OriginID: origin.String,
+				StanzaID: stanza.String, MessageID: msgID.String, State: State(state.Int64), Error: errTx.String,
+				Edited: editedAt.Int64 != 0, OriginalBody: original.String, Retracted: retracted.Int64 != 0,
+			}
+			if c.Last.Edited {
+				c.Last.EditedAt = time.UnixMilli(editedAt.Int64)
+			}
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// UnreadTotal is the sum of the unread counts (for the window title).
+func (s *Store) UnreadTotal(ctx context.Context) (int, error) {
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT coalesce(sum(unread), 0) FROM conversations`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("unread total: %w", err)
+	}
+	return n, nil
+}
+
+// MarkRead moves the read marker of the conversation with peer forward to
+// message upTo (0: its newest message) and returns the unread count left
+// (incoming messages after the marker). A marker never moves back.
+func (s *Store) MarkRead(ctx context.Context, peer string, upTo int64) (unread int, err error) {
+	err = s.do(ctx, func(t *wtx) error {
+		var conv, ts int64
+		err := t.queryRow("convByPeer", peer).Scan(&conv)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if upTo == 0 {
+			err = t.queryRow("newest", conv).Scan(&upTo, &ts)
+		} else {
+			err = t.queryRow("markerOf", upTo, conv).Scan(&ts)
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("message %d of %s: %w", upTo, peer, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec("setMarker", conv, ts, upTo); err != nil {
+			return err
+		}
+		if err := t.queryRow("countUnread", conv).Scan(&unread); err != nil {
+			return fmt.Errorf("countUnread: %w", err)
+		}
+		_, err = t.exec("setUnread", conv, unread)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mark %s read: %w", peer, err)
+	}
+	return unread, nil
+}
+
+// Draft returns the composer text kept for peer ("" if none).
+func (s *Store) Draft(ctx context.Context, peer string) (string, error) {
+	var d string
+	err := s.rdb.QueryRowContext(ctx, `SELECT draft FROM conversations WHERE peer = ?`, peer).Scan(&d)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("draft for %s: %w", peer, err)
+	}
+	return d, nil
+}
+
+// SetDraft keeps text as the composer draft for peer (creating the
+// conversation if needed; it does not move it in the list).
+func (s *Store) SetDraft(ctx context.Context, peer, text string) error {
+	err := s.do(ctx, func(t *wtx) error {
+		conv, err := t.conversation(peer, time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		_, err = t.exec("setDraft", conv, text)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set draft for %s: %w", peer, err)
+	}
+	return nil
+}
+
+// StartConversation creates the conversation with peer if there is none and
+// moves it to the top of the list as of at (a chat opened from the contact
+// list, by JID or from an xmpp: URI).
+func (s *Store) StartConversation(ctx context.Context, peer string, at time.Time) error {
+	err := s.do(ctx, func(t *wtx) error {
+		conv, err := t.conversation(peer, at.UnixMilli())
+		if err != nil {
+			return err
+		}
+		_, err = t.exec("convTouch", conv, at.UnixMilli())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("start conversation with %s: %w", peer, err)
+	}
+	return nil
+}
+
+// DeleteConversation deletes the conversation with peer and all its messages.
+func (s *Store) DeleteConversation(ctx context.Context, peer string) error {
+	err := s.do(ctx, func(t *wtx) error {
+		// Not a prepared statement: rare, and the writer's cache must forget the id.
+		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM conversations WHERE peer = ?`, peer); err != nil {
+			return err
+		}
+		delete(t.w.convIDs, peer)
+		// Its pending edits went with it.
+		return t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM pending_edits`).Scan(&t.w.pendingEdits)
+	})
+	if err != nil {
+		return fmt.Errorf("delete conversation with %s: %w", peer, err)
+	}
+	return nil
+}
