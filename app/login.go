@@ -204,6 +204,7 @@ type Service struct {
 	opts     Options
 	log      *slog.Logger
 	contacts *ContactsService
+	chats    *ChatService
 
 	mu      sync.Mutex
 	profile *Profile // current profile (nil until an account is known)
@@ -274,9 +275,13 @@ func NewService(opts Options) (*Service, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.contacts = newContactsService(s.log)
+	s.chats = newChatService(s.log)
 	if s.profile != nil {
-		// The last known roster shows at once, before any login.
+		// The last known roster and the history show at once, before any login.
 		s.contacts.useProfile(s.profile, s.profile.Settings().JID)
+		if err := s.chats.useProfile(s.profile, s.profile.Settings().JID); err != nil {
+			s.log.Warn("cannot open the history", "err", err)
+		}
 	}
 	s.qcond = sync.NewCond(&s.qmu)
 	s.status = Status{Phase: LoggedOut}
@@ -446,6 +451,7 @@ func (s *Service) Close() error {
 		err = s.endSession(sess)
 	}
 	s.contacts.close()
+	s.chats.close()
 	s.qmu.Lock()
 	s.qclose = true
 	s.qcond.Broadcast()
@@ -462,6 +468,7 @@ func (s *Service) endSession(sess *session) error {
 		s.log.Warn("event loop did not end after Close", "account", sess.account)
 	}
 	s.contacts.sessionEnded(sess.client)
+	s.chats.sessionEnded(sess.client)
 	if errors.Is(err, xmppclient.ErrClosed) {
 		err = nil
 	}
@@ -511,6 +518,10 @@ func (s *Service) run(ctx context.Context, at attempt) (err error) {
 		return err
 	}
 	s.contacts.useProfile(p, bare)
+	if err := s.chats.useProfile(p, bare); err != nil {
+		s.fail(bare, err)
+		return err
+	}
 	password := req.Password
 	if password == "" {
 		if at.op == opLogin {
@@ -716,7 +727,9 @@ func (s *Service) eventLoop(sess *session) {
 	defer close(sess.done)
 	started := false
 	for ev := range sess.client.Events() {
-		// The contacts service sends the own presence on a fresh session.
+		// Chats first: on a fresh session it enables carbons before the
+		// contacts service sends the own presence (XEP-0280 §9).
+		s.chats.handleEvent(sess.client, ev)
 		s.contacts.handleEvent(sess.client, ev)
 		switch ev := ev.(type) {
 		case xmppclient.SessionEvent:

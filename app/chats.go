@@ -1,0 +1,983 @@
+// The chat service: one-to-one messages and their history. It keeps every
+// message in the profile's history store (app/store), sends through an
+// outbox that survives restarts (queued -> sent on the server's XEP-0198
+// ack -> delivered on a XEP-0184 receipt -> read on a XEP-0333 displayed
+// marker, or failed with the error), catches up from the server archive
+// (XEP-0313) on every fresh session, stores a message that arrives several
+// times (live, carbon, archive) once, and tells the views what changed.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"parley/app/store"
+	"parley/xmppclient"
+)
+
+// HistoryFile is the history database in a profile folder.
+const HistoryFile = "history.db"
+
+// catchUpPage is the archive page size asked for (servers may cap it lower).
+const catchUpPage = 250
+
+// firstSyncPages bounds the first sync of a new profile: the newest pages
+// only; older history is a gap fetched when the user scrolls into it.
+const firstSyncPages = 4
+
+// localTime is the time given to a message without a server stamp (one
+// received live, or sent from here). It is cut to whole seconds: the
+// server's stamps (XEP-0203 delay of the archive and of offline copies)
+// have whole seconds, and the history orders by time, then by arrival. A
+// message stored live at 12:00:05.600 must stay before one the peer sent
+// at 12:00:05.800 that comes later from the archive stamped 12:00:05.
+func localTime() time.Time { return time.Now().Truncate(time.Second) }
+
+// ErrNoHistory: no profile (and so no history) is open yet.
+var ErrNoHistory = errors.New("no account is open, so there is no history yet")
+
+// SyncProgress is the state of the archive catch-up.
+type SyncProgress struct {
+	Active  bool
+	Fetched int   // messages fetched so far in this catch-up
+	Err     error // the last catch-up's failure, if any
+}
+
+// ChatChange tells listeners what changed.
+type ChatChange struct {
+	// Peers whose conversation (messages, states, preview, unread) changed.
+	Peers []string
+	// Inserted are the row ids of messages newly stored (live, carbons or
+	// the archive), for notifications; read them with Message.
+	Inserted []int64
+	// Typing maps peers to their current chat state when it changed.
+	Typing map[string]string
+	Sync   SyncProgress
+}
+
+// ChatService is safe for concurrent use.
+type ChatService struct {
+	log *slog.Logger
+
+	mu       sync.Mutex
+	st       *store.Store
+	dir      string
+	account  string // own bare JID
+	client   *xmppclient.Client
+	sessCtx  context.Context
+	sessStop context.CancelFunc
+	inflight map[string]string // message id -> peer, sent and not yet acked
+	// flushing: the session's catch-up and outbox flush are not done yet;
+	// Send leaves new messages to the flush (counted in deferred) so they
+	// go out after the older queued ones.
+	flushing  bool
+	deferred  int
+	typing    map[string]string // peer -> chat state
+	exhausted map[string]bool   // peers whose archive has nothing older
+	sync      SyncProgress
+	listeners map[int]func(ChatChange)
+	nextL     int
+	wg        sync.WaitGroup
+	// sendMu makes writing a stored message (check, mark in flight, write)
+	// one step: Send and the outbox flush never both write it, and
+	// messages go out in the order they were handed over.
+	sendMu sync.Mutex
+
+	notifyMu sync.Mutex
+	notifyQ  []ChatChange
+	notifyC  chan struct{}
+	done     chan struct{}
+}
+
+func newChatService(log *slog.Logger) *ChatService {
+	c := &ChatService{log: log, inflight: map[string]string{}, typing: map[string]string{}, exhausted: map[string]bool{},
+		listeners: map[int]func(ChatChange){}, notifyC: make(chan struct{}, 1), done: make(chan struct{})}
+	go c.notifyLoop()
+	return c
+}
+
+// Chats returns the chat service of the account.
+func (s *Service) Chats() *ChatService { return s.chats }
+
+// Subscribe registers fn for changes; it is called in order on a goroutine
+// of the service. It returns a function that unsubscribes.
+func (c *ChatService) Subscribe(fn func(ChatChange)) (unsubscribe func()) {
+	c.mu.Lock()
+	id := c.nextL
+	c.nextL++
+	c.listeners[id] = fn
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		delete(c.listeners, id)
+		c.mu.Unlock()
+	}
+}
+
+func (c *ChatService) notify(ch ChatChange) {
+	c.notifyMu.Lock()
+	c.notifyQ = append(c.notifyQ, ch)
+	c.notifyMu.Unlock()
+	select {
+	case c.notifyC <- struct{}{}:
+	default:
+	}
+}
+
+// notifyLoop delivers changes, merging those that queued up meanwhile.
+func (c *ChatService) notifyLoop() {
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.notifyC:
+		}
+		c.notifyMu.Lock()
+		q := c.notifyQ
+		c.notifyQ = nil
+		c.notifyMu.Unlock()
+		if len(q) == 0 {
+			continue
+		}
+		merged := mergeChanges(q)
+		c.mu.Lock()
+		fns := make([]func(ChatChange), 0, len(c.listeners))
+		for _, fn := range c.listeners {
+			fns = append(fns, fn)
+		}
+		merged.Sync = c.sync
+		c.mu.Unlock()
+		for _, fn := range fns {
+			fn(merged)
+		}
+	}
+}
+
+func mergeChanges(q []ChatChange) ChatChange {
+	var out ChatChange
+	seen := map[string]bool{}
+	for _, ch := range q {
+		for _, p := range ch.Peers {
+			if !seen[p] {
+				seen[p] = true
+				out.Peers = append(out.Peers, p)
+			}
+		}
+		out.Inserted = append(out.Inserted, ch.Inserted...)
+		for p, s := range ch.Typing {
+			if out.Typing == nil {
+				out.Typing = map[string]string{}
+			}
+			out.Typing[p] = s
+		}
+	}
+	return out
+}
+
+// useProfile opens the profile's history (closing another one).
+func (c *ChatService) useProfile(p *Profile, account string) error {
+	if p == nil {
+		return nil
+	}
+	c.mu.Lock()
+	if c.st != nil && c.dir == p.Dir() {
+		c.account = account
+		c.mu.Unlock()
+		return nil
+	}
+	old := c.st
+	c.st = nil
+	c.mu.Unlock()
+	if old != nil {
+		if err := old.Close(); err != nil {
+			c.log.Warn("closing the history", "err", err)
+		}
+	}
+	st, err := store.Open(context.Background(), filepath.Join(p.Dir(), HistoryFile), store.Options{OnCommit: c.onCommit})
+	if err != nil {
+		return fmt.Errorf("open the history of %s: %w", account, err)
+	}
+	c.mu.Lock()
+	c.st, c.dir, c.account = st, p.Dir(), account
+	c.mu.Unlock()
+	return nil
+}
+
+// onCommit runs on the store's writer goroutine: hand the change over.
+func (c *ChatService) onCommit(saved []store.Saved) {
+	peers := map[string]bool{}
+	var ch ChatChange
+	for _, s := range saved {
+		if s.Conversation != "" && !peers[s.Conversation] {
+			peers[s.Conversation] = true
+			ch.Peers = append(ch.Peers, s.Conversation)
+		}
+		if s.Outcome == store.Inserted {
+			ch.Inserted = append(ch.Inserted, s.ID)
+		}
+	}
+	if len(ch.Peers) > 0 {
+		c.notify(ch)
+	}
+}
+
+func (c *ChatService) close() {
+	c.mu.Lock()
+	st := c.st
+	c.st = nil
+	if c.sessStop != nil {
+		c.sessStop()
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+	if st != nil {
+		if err := st.Close(); err != nil {
+			c.log.Warn("closing the history", "err", err)
+		}
+	}
+	select {
+	case <-c.done:
+	default:
+		close(c.done)
+	}
+}
+
+func (c *ChatService) history() (*store.Store, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.st == nil {
+		return nil, ErrNoHistory
+	}
+	return c.st, nil
+}
+
+// handleEvent is called on the session's event loop, before the contacts
+// service (so carbons are enabled before the initial presence).
+func (c *ChatService) handleEvent(client *xmppclient.Client, ev xmppclient.Event) {
+	switch ev := ev.(type) {
+	case xmppclient.SessionEvent:
+		c.sessionStarted(client, ev)
+	case xmppclient.StateEvent:
+		if ev.State == xmppclient.StateOffline {
+			c.sessionEnded(client)
+		}
+	case xmppclient.MessageEvent:
+		m, err := xmppclient.ParseMessage(ev.Raw)
+		if err != nil {
+			c.log.Warn("skipping a message that does not parse", "err", err)
+			return
+		}
+		c.received(client, m, false, true)
+	case xmppclient.CarbonEvent:
+		c.received(client, ev.Message, ev.Sent, true)
+	case xmppclient.AckEvent:
+		c.acked(ev.IDs)
+	}
+}
+
+// sessionStarted: on a fresh session enable carbons now (before presence
+// and before the archive is read), then catch up and flush the outbox in
+// the background; on a resumed one only flush what never left.
+func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.SessionEvent) {
+	c.mu.Lock()
+	if c.sessStop != nil {
+		c.sessStop()
+	}
+	c.client = client
+	c.sessCtx, c.sessStop = context.WithCancel(context.Background())
+	ctx := c.sessCtx
+	c.flushing, c.deferred = true, 0
+	c.mu.Unlock()
+	if !ev.Resumed {
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		if err := client.EnableCarbons(cctx); err != nil {
+			c.log.Warn("carbons not enabled", "err", err)
+		}
+		cancel()
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if !ev.Resumed {
+			c.catchUp(ctx, client)
+		}
+		c.flushOutbox(ctx, client)
+	}()
+}
+
+func (c *ChatService) sessionEnded(client *xmppclient.Client) {
+	c.mu.Lock()
+	if c.client != client {
+		c.mu.Unlock()
+		return
+	}
+	c.client = nil
+	if c.sessStop != nil {
+		c.sessStop()
+	}
+	c.inflight = map[string]string{}
+	changed := map[string]string{}
+	for p := range c.typing {
+		changed[p] = ""
+	}
+	c.typing = map[string]string{}
+	c.mu.Unlock()
+	if len(changed) > 0 {
+		c.notify(ChatChange{Typing: changed})
+	}
+}
+
+func (c *ChatService) ownBare() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.account
+}
+
+// toStore turns a parsed message into a history row. ok is false for
+// messages that are not one-to-one chat content.
+func (c *ChatService) toStore(m xmppclient.ChatMessage, own string, outgoing bool) (store.Message, bool) {
+	if m.Type == "groupchat" || m.Type == "headline" {
+		return store.Message{}, false
+	}
+	sm := store.Message{Body: m.Body, Type: m.Type, OriginID: m.OriginID, MessageID: m.ID,
+		StanzaID: m.StanzaIDs[own], ReplaceID: m.Replaces, RetractID: m.Retracts, Time: m.Delay}
+	if sm.Time.IsZero() {
+		sm.Time = localTime()
+	}
+	if outgoing || m.From.Bare().String() == own {
+		sm.Direction = store.Out
+		sm.Conversation = m.To.Bare().String()
+		sm.Sender = m.From.String()
+		if sm.Sender == "" {
+			sm.Sender = own
+		}
+		sm.State = store.StateSent
+	} else {
+		sm.Direction = store.In
+		sm.Conversation = m.From.Bare().String()
+		sm.Sender = m.From.String()
+	}
+	if sm.Conversation == "" || sm.Conversation == own {
+		return store.Message{}, false
+	}
+	if m.Body == "" && m.Replaces == "" && m.Retracts == "" {
+		return store.Message{}, false
+	}
+	return sm, true
+}
+
+// received handles a live message or carbon.
+func (c *ChatService) received(client *xmppclient.Client, m xmppclient.ChatMessage, sentCarbon, live bool) {
+	st, err := c.history()
+	if err != nil {
+		return
+	}
+	own := c.ownBare()
+	peer := m.From.Bare().String()
+	if sentCarbon {
+		peer = m.To.Bare().String()
+	}
+	if m.Type == "error" {
+		// An error answers one of our messages: it failed.
+		if m.ID != "" && m.Error != nil {
+			changed, err := st.SetStateByMessageID(context.Background(), peer, m.ID, store.StateFailed, m.Error.Error())
+			if err != nil {
+				c.log.Warn("marking a message failed", "err", err)
+			} else if changed {
+				c.notify(ChatChange{Peers: []string{peer}})
+			}
+		}
+		return
+	}
+	if !sentCarbon {
+		if m.ReceiptFor != "" {
+			c.setState(st, peer, m.ReceiptFor, store.StateDelivered)
+		}
+		if m.MarkerType == "displayed" || m.MarkerType == "acknowledged" {
+			c.setState(st, peer, m.MarkerFor, store.StateRead)
+		} else if m.MarkerType == "received" {
+			c.setState(st, peer, m.MarkerFor, store.StateDelivered)
+		}
+		if m.ChatState != "" && peer != own {
+			state := m.ChatState
+			if m.Body != "" && state == xmppclient.StateComposing {
+				state = xmppclient.StateActive
+			}
+			c.mu.Lock()
+			changed := c.typing[peer] != state
+			c.typing[peer] = state
+			c.mu.Unlock()
+			if changed {
+				c.notify(ChatChange{Typing: map[string]string{peer: state}})
+			}
+		}
+	}
+	sm, ok := c.toStore(m, own, sentCarbon)
+	if !ok {
+		return
+	}
+	// Put batches the write: a burst of incoming messages costs a few
+	// commits, and the store drops copies that arrive again.
+	if err := st.Put(sm); err != nil {
+		c.log.Warn("storing a message", "from", m.From, "err", err)
+		return
+	}
+	// XEP-0184: confirm receipt of a live message that asks for it.
+	if live && sm.Direction == store.In && m.ReceiptRequest && m.ID != "" && client != nil {
+		if _, err := client.SendMessage(xmppclient.OutgoingMessage{To: m.From, ReceiptFor: m.ID, NoStore: true}); err != nil {
+			c.log.Debug("receipt not sent", "err", err)
+		}
+	}
+}
+
+func (c *ChatService) setState(st *store.Store, peer, msgID string, s store.State) {
+	if msgID == "" {
+		return
+	}
+	changed, err := st.SetStateByMessageID(context.Background(), peer, msgID, s, "")
+	if err != nil {
+		c.log.Warn("updating a delivery state", "peer", peer, "id", msgID, "err", err)
+		return
+	}
+	// State changes are not messages: the store's commit report does not
+	// carry them, so tell the listeners here (the ticks must move).
+	if changed {
+		c.notify(ChatChange{Peers: []string{peer}})
+	}
+}
+
+// acked marks messages the server acknowledged as sent.
+func (c *ChatService) acked(ids []string) {
+	st, err := c.history()
+	if err != nil {
+		return
+	}
+	for _, id := range ids {
+		c.mu.Lock()
+		peer, ok := c.inflight[id]
+		delete(c.inflight, id)
+		c.mu.Unlock()
+		if ok {
+			c.setState(st, peer, id, store.StateSent)
+		}
+	}
+}
+
+// catchUp reads the archive from the last message seen, page by page,
+// storing each page and the position after it, so an interrupted catch-up
+// resumes where it stopped. A new profile fetches the newest pages only.
+func (c *ChatService) catchUp(ctx context.Context, client *xmppclient.Client) {
+	st, err := c.history()
+	if err != nil {
+		return
+	}
+	own := client.JID().Bare()
+	c.setSync(SyncProgress{Active: true})
+	fetched := 0
+	fail := func(err error) {
+		if ctx.Err() == nil {
+			c.log.Warn("archive catch-up stopped", "err", err)
+			c.setSync(SyncProgress{Fetched: fetched, Err: err})
+		}
+	}
+	pos, found, err := st.SyncPosition(ctx, own.String())
+	if err != nil {
+		fail(err)
+		return
+	}
+	q := xmppclient.MAMQuery{Max: catchUpPage}
+	newest := pos
+	if found && pos.LastID != "" {
+		q.After = pos.LastID
+	} else {
+		q.Last = true
+	}
+	var newestFirst [][]store.Message // the pages of a newest-first pass, in the order fetched
+	for pages := 0; ; pages++ {
+		page, err := client.QueryArchive(ctx, q)
+		var se *xmppclient.StanzaError
+		if errors.As(err, &se) && se.Condition == "item-not-found" && q.After != "" {
+			// The last message we saw has expired from the archive: what
+			// lies between is lost to us; fetch the newest and note the gap.
+			c.log.Info("the archive no longer has the last message seen; some history is missing", "after", q.After)
+			q = xmppclient.MAMQuery{Max: catchUpPage, Last: true}
+			found = false
+			pages = -1 // the newest-first pass starts now (its first page sets newest)
+			continue
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+		msgs := make([]store.Message, 0, len(page.Messages))
+		for _, am := range page.Messages {
+			sm, ok := c.toStore(am.Message, own.String(), false)
+			if !ok {
+				continue
+			}
+			sm.StanzaID = am.ArchiveID
+			if !am.Stamp.IsZero() {
+				sm.Time = am.Stamp
+			}
+			msgs = append(msgs, sm)
+		}
+		if len(msgs) > 0 {
+			if q.Last {
+				// Newest first: keep the pages and store them oldest
+				// first at the end. The archive's stamps have whole
+				// seconds, so messages of one second are ordered by
+				// arrival in the history: storing a newer page first
+				// would put it before the older one.
+				newestFirst = append(newestFirst, msgs)
+			} else if err := c.saveArchived(ctx, st, msgs); err != nil {
+				fail(err)
+				return
+			}
+		}
+		fetched += len(page.Messages)
+		if n := len(page.Messages); n > 0 {
+			last := page.Messages[n-1]
+			if q.Last {
+				// Backwards from the newest: remember the newest only once.
+				if pages == 0 {
+					newest = store.SyncPosition{Archive: own.String(), LastID: last.ArchiveID, Time: last.Stamp}
+				}
+			} else {
+				newest = store.SyncPosition{Archive: own.String(), LastID: last.ArchiveID, Time: last.Stamp}
+				if err := st.SetSyncPosition(ctx, newest); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}
+		c.setSync(SyncProgress{Active: true, Fetched: fetched})
+		if q.Last {
+			if page.Complete || len(page.Messages) == 0 || pages+1 >= firstSyncPages {
+				for i := len(newestFirst) - 1; i >= 0; i-- {
+					if err := c.saveArchived(ctx, st, newestFirst[i]); err != nil {
+						fail(err)
+						return
+					}
+				}
+				if !page.Complete && len(page.Messages) > 0 {
+					first := page.Messages[0]
+					if _, err := st.AddGap(ctx, store.Gap{Archive: own.String(), BeforeID: first.ArchiveID, End: first.Stamp}); err != nil {
+						c.log.Warn("recording a history gap", "err", err)
+					}
+				}
+				if newest.LastID != "" {
+					if err := st.SetSyncPosition(ctx, newest); err != nil {
+						fail(err)
+						return
+					}
+				}
+				break
+			}
+			q.Before = page.First
+			continue
+		}
+		if page.Complete || len(page.Messages) == 0 {
+			break
+		}
+		q.After = page.Last
+	}
+	c.setSync(SyncProgress{Fetched: fetched})
+}
+
+// saveArchived stores one page of archived messages in one transaction.
+func (c *ChatService) saveArchived(ctx context.Context, st *store.Store, msgs []store.Message) error {
+	saved, err := st.SaveBatch(ctx, msgs)
+	if err != nil {
+		return err
+	}
+	// Our own messages found in the archive were sent, whatever
+	// the outbox thought (a crash between writing and the ack).
+	for i, s := range saved {
+		if s.Outcome == store.Duplicate && msgs[i].Direction == store.Out {
+			if _, err := st.SetState(ctx, s.ID, store.StateSent, ""); err != nil {
+				c.log.Warn("marking an archived message sent", "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *ChatService) setSync(p SyncProgress) {
+	c.mu.Lock()
+	c.sync = p
+	c.mu.Unlock()
+	c.notify(ChatChange{})
+}
+
+// Sync returns the catch-up progress.
+func (c *ChatService) Sync() SyncProgress {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sync
+}
+
+// flushOutbox sends the messages still queued (oldest first) with their
+// stored ids, so a copy can be recognised by the peer and the archive.
+func (c *ChatService) flushOutbox(ctx context.Context, client *xmppclient.Client) {
+	st, err := c.history()
+	if err != nil {
+		return
+	}
+	defer func() {
+		c.mu.Lock()
+		if ctx.Err() == nil { // still this session: Send writes by itself again
+			c.flushing = false
+		}
+		c.mu.Unlock()
+	}()
+	for {
+		queued, err := st.Outbox(ctx)
+		if err != nil {
+			c.log.Warn("reading the outbox", "err", err)
+			return
+		}
+		for _, m := range queued {
+			if ctx.Err() != nil {
+				return
+			}
+			if err := c.transmit(client, m); err != nil {
+				c.log.Info("outbox: not sent yet", "id", m.MessageID, "err", err)
+				return
+			}
+		}
+		// Messages handed to Send meanwhile were left to us: another pass.
+		c.mu.Lock()
+		again := c.deferred > 0
+		c.deferred = 0
+		c.mu.Unlock()
+		if !again {
+			return
+		}
+	}
+}
+
+// transmit writes one stored outgoing message.
+func (c *ChatService) transmit(client *xmppclient.Client, m store.Message) error {
+	to, err := xmppclient.ParseJID(m.Conversation)
+	if err != nil {
+		return err
+	}
+	id := m.MessageID
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	c.mu.Lock()
+	if _, flying := c.inflight[id]; flying {
+		c.mu.Unlock()
+		return nil // written already (by Send or by the outbox flush)
+	}
+	c.inflight[id] = m.Conversation
+	c.mu.Unlock()
+	_, err = client.SendMessage(xmppclient.OutgoingMessage{To: to, ID: id, Body: m.Body, RequestReceipt: true, Markable: true, ChatState: xmppclient.StateActive})
+	if err != nil {
+		c.mu.Lock()
+		delete(c.inflight, id)
+		c.mu.Unlock()
+	}
+	return err
+}
+
+func (c *ChatService) currentClient() *xmppclient.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.client
+}
+
+// peerJID validates a conversation address.
+func peerJID(peer string) (string, error) {
+	j, err := xmppclient.ParseJID(strings.TrimSpace(peer))
+	if err != nil {
+		return "", &InvalidJIDError{Input: peer, Reason: err.Error()}
+	}
+	return j.Bare().String(), nil
+}
+
+// Send stores a message in the outbox and sends it when connected. It
+// returns the stored message (state queued); its state moves on as the
+// server and the peer confirm it.
+func (c *ChatService) Send(ctx context.Context, peer, body string) (store.Message, error) {
+	if strings.TrimSpace(body) == "" {
+		return store.Message{}, errors.New("the message is empty")
+	}
+	p, err := peerJID(peer)
+	if err != nil {
+		return store.Message{}, err
+	}
+	st, err := c.history()
+	if err != nil {
+		return store.Message{}, err
+	}
+	id := xmppclient.NewMessageID()
+	own := c.ownBare()
+	m := store.Message{Conversation: p, Direction: store.Out, Sender: own, Body: body, Time: localTime(),
+		OriginID: id, MessageID: id, State: store.StateQueued, Type: store.TypeChat}
+	saved, err := st.Save(ctx, m)
+	if err != nil {
+		return store.Message{}, fmt.Errorf("keep the message: %w", err)
+	}
+	m.ID = saved.ID
+	c.mu.Lock()
+	client, later := c.client, c.flushing
+	if later {
+		c.deferred++ // the session's outbox flush sends it, after the older ones
+	}
+	c.mu.Unlock()
+	if client != nil && !later {
+		if err := c.transmit(client, m); err != nil {
+			c.log.Info("message queued until the connection is back", "err", err)
+		}
+	}
+	return m, nil
+}
+
+// Correct replaces the body of one of our messages (XEP-0308).
+func (c *ChatService) Correct(ctx context.Context, peer string, target store.Message, body string) error {
+	return c.edit(ctx, peer, target, body, false)
+}
+
+// Retract withdraws one of our messages (XEP-0424).
+func (c *ChatService) Retract(ctx context.Context, peer string, target store.Message) error {
+	return c.edit(ctx, peer, target, "", true)
+}
+
+func (c *ChatService) edit(ctx context.Context, peer string, target store.Message, body string, retract bool) error {
+	p, err := peerJID(peer)
+	if err != nil {
+		return err
+	}
+	if target.Direction != store.Out {
+		return errors.New("only your own messages can be changed")
+	}
+	if !retract && strings.TrimSpace(body) == "" {
+		return errors.New("the corrected message is empty")
+	}
+	client := c.currentClient()
+	if client == nil {
+		return ErrNotOnline
+	}
+	st, err := c.history()
+	if err != nil {
+		return err
+	}
+	ref := target.OriginID
+	if ref == "" {
+		ref = target.MessageID
+	}
+	to, _ := xmppclient.ParseJID(p)
+	o := xmppclient.OutgoingMessage{To: to, ID: xmppclient.NewMessageID()}
+	sm := store.Message{Conversation: p, Direction: store.Out, Sender: c.ownBare(), Time: localTime(), OriginID: o.ID, MessageID: o.ID}
+	if retract {
+		o.Retracts, o.Body = ref, "This person attempted to retract a previous message, but it's unsupported by your client."
+		sm.RetractID = ref
+	} else {
+		o.Replaces, o.Body = ref, body
+		sm.ReplaceID, sm.Body = ref, body
+	}
+	if _, err := client.SendMessage(o); err != nil {
+		return fmt.Errorf("send the change: %w", err)
+	}
+	if _, err := st.Save(ctx, sm); err != nil {
+		return fmt.Errorf("store the change: %w", err)
+	}
+	return nil
+}
+
+// SendChatState tells the peer we are typing, paused, etc. (XEP-0085).
+func (c *ChatService) SendChatState(peer, state string) error {
+	p, err := peerJID(peer)
+	if err != nil {
+		return err
+	}
+	client := c.currentClient()
+	if client == nil {
+		return ErrNotOnline
+	}
+	to, _ := xmppclient.ParseJID(p)
+	_, err = client.SendMessage(xmppclient.OutgoingMessage{To: to, ChatState: state, NoStore: true})
+	return err
+}
+
+// Typing returns the peer's last chat state ("" when unknown).
+func (c *ChatService) Typing(peer string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.typing[peer]
+}
+
+// MarkRead marks a conversation read up to the newest message shown and
+// sends a displayed marker for it when it asked for markers.
+func (c *ChatService) MarkRead(ctx context.Context, peer string, upTo store.Message) error {
+	st, err := c.history()
+	if err != nil {
+		return err
+	}
+	if _, err := st.MarkRead(ctx, peer, upTo.ID); err != nil {
+		return err
+	}
+	if upTo.Direction == store.In && upTo.MessageID != "" {
+		if client := c.currentClient(); client != nil {
+			to, err := xmppclient.ParseJID(peer)
+			if err == nil {
+				_, _ = client.SendMessage(xmppclient.OutgoingMessage{To: to, MarkerType: "displayed", MarkerFor: upTo.MessageID, NoStore: true})
+			}
+		}
+	}
+	c.notify(ChatChange{Peers: []string{peer}})
+	return nil
+}
+
+// Conversations lists conversations, newest activity first.
+func (c *ChatService) Conversations(ctx context.Context) ([]store.Conversation, error) {
+	st, err := c.history()
+	if err != nil {
+		return nil, err
+	}
+	return st.Conversations(ctx, 0)
+}
+
+// StartConversation makes a conversation appear in the list before any message.
+func (c *ChatService) StartConversation(ctx context.Context, peer string) (string, error) {
+	p, err := peerJID(peer)
+	if err != nil {
+		return "", err
+	}
+	st, err := c.history()
+	if err != nil {
+		return "", err
+	}
+	if err := st.StartConversation(ctx, p, time.Now()); err != nil {
+		return "", err
+	}
+	c.notify(ChatChange{Peers: []string{p}})
+	return p, nil
+}
+
+// Latest returns the newest page of a conversation, oldest first.
+func (c *ChatService) Latest(ctx context.Context, peer string, n int) ([]store.Message, error) {
+	st, err := c.history()
+	if err != nil {
+		return nil, err
+	}
+	return st.Latest(ctx, peer, n)
+}
+
+// Before returns the page before a message (scrolling up), oldest first.
+// When the local history runs out it fetches older messages of the
+// conversation from the server archive first (see chats_gaps.go).
+func (c *ChatService) Before(ctx context.Context, peer string, cur store.Cursor, n int) ([]store.Message, error) {
+	st, err := c.history()
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := st.Before(ctx, peer, cur, n)
+	if err != nil || len(msgs) >= n || c.archiveExhausted(peer) || c.currentClient() == nil {
+		return msgs, err
+	}
+	var oldest *store.Message
+	if len(msgs) > 0 {
+		oldest = &msgs[0]
+	} else if first, err := st.After(ctx, peer, store.Cursor{Time: cur.Time, ID: cur.ID - 1}, 1); err == nil && len(first) == 1 {
+		oldest = &first[0]
+	}
+	got, done, err := c.olderFromArchive(ctx, peer, oldest, n)
+	if err != nil {
+		c.log.Info("older history not fetched", "peer", peer, "err", err)
+		return msgs, nil
+	}
+	if done {
+		c.setArchiveExhausted(peer)
+	}
+	if got == 0 {
+		return msgs, nil
+	}
+	return st.Before(ctx, peer, cur, n)
+}
+
+// After returns the page after a message (after jumping to a search result).
+func (c *ChatService) After(ctx context.Context, peer string, cur store.Cursor, n int) ([]store.Message, error) {
+	st, err := c.history()
+	if err != nil {
+		return nil, err
+	}
+	return st.After(ctx, peer, cur, n)
+}
+
+// Search finds messages in all history, or in one conversation when peer is set.
+func (c *ChatService) Search(ctx context.Context, text, peer string, limit int) ([]store.SearchResult, error) {
+	st, err := c.history()
+	if err != nil {
+		return nil, err
+	}
+	return st.Search(ctx, store.Query{Text: text, Conversation: peer, Limit: limit})
+}
+
+// Draft returns the composer text kept for a conversation.
+func (c *ChatService) Draft(ctx context.Context, peer string) (string, error) {
+	st, err := c.history()
+	if err != nil {
+		return "", err
+	}
+	return st.Draft(ctx, peer)
+}
+
+// SetDraft keeps the composer text for a conversation.
+func (c *ChatService) SetDraft(ctx context.Context, peer, text string) error {
+	st, err := c.history()
+	if err != nil {
+		return err
+	}
+	return st.SetDraft(ctx, peer, text)
+}
+
+// Message returns one stored message by row id.
+func (c *ChatService) Message(ctx context.Context, id int64) (store.Message, error) {
+	st, err := c.history()
+	if err != nil {
+		return store.Message{}, err
+	}
+	return st.Get(ctx, id)
+}
+
+// Flush waits until every message handed to the history is committed.
+func (c *ChatService) Flush(ctx context.Context) error {
+	st, err := c.history()
+	if err != nil {
+		return err
+	}
+	return st.Flush(ctx)
+}
+
+// UnreadTotal counts unread messages in all conversations.
+func (c *ChatService) UnreadTotal(ctx context.Context) (int, error) {
+	st, err := c.history()
+	if err != nil {
+		return 0, err
+	}
+	return st.UnreadTotal(ctx)
+}
+
+// Retry puts a failed message back into the outbox and sends it.
+func (c *ChatService) Retry(ctx context.Context, m store.Message) error {
+	st, err := c.history()
+	if err != nil {
+		return err
+	}
+	if _, err := st.Requeue(ctx, m.ID); err != nil {
+		return err
+	}
+	c.notify(ChatChange{Peers: []string{m.Conversation}})
+	if client := c.currentClient(); client != nil {
+		return c.transmit(client, m)
+	}
+	return nil
+}
