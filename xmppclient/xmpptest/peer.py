@@ -12,11 +12,19 @@
 #             {"cmd": "get_roster"}                            emits roster {roster}
 #             {"cmd": "publish_avatar", "data", "type", "width", "height"}   XEP-0084, data base64
 #             {"cmd": "fetch_avatar", "jid", "id"}             emits avatar {from, id, data}
+#             {"cmd": "send", ..., "receipt": true, "markable": true}  also asks for a XEP-0184
+#                                                              receipt / XEP-0333 markers
+#             {"cmd": "correct", "to", "ref", "body", "id"?}   XEP-0308 correction of message ref
+#             {"cmd": "retract", "to", "ref", "id"?}          XEP-0424 retraction of message ref
+#             {"cmd": "receipt", "to", "ref"}                 XEP-0184 <received id=ref/>
+#             {"cmd": "marker", "to", "ref", "marker"?}       XEP-0333 marker (default displayed)
 #             {"cmd": "quit"}
 #             each may carry "seq"; it is echoed by {"event": "ok", "seq"} once done (for the
 #             commands that wait on the server, once it answered; a refusal gives
 #             {"event": "error", "seq", "error"}).
-#   events:   ready {jid} | message {from, to, id, type, body} (type "error" for bounces) |
+#   events:   ready {jid} | message {from, to, id, type, body, origin_id, replace, retract,
+#             receipt_request, receipt_for, markable, marker, marker_for, stanza_id, stamp}
+#             (type "error" for bounces; the extension fields are "" / false when absent) |
 #             presence {from, type, show, status, nick} | roster {roster: {jid: {name,
 #             subscription, ask, groups}}} | avatar {from, id, data} | ok {seq, cmd} |
 #             error {error, seq?} | disconnected {}
@@ -26,8 +34,20 @@ import json
 import logging
 import os
 import sys
+import xml.etree.ElementTree as ET
 
 import slixmpp
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
+
+NS_RECEIPTS = "urn:xmpp:receipts"
+NS_MARKERS = "urn:xmpp:chat-markers:0"
+NS_CORRECT = "urn:xmpp:message-correct:0"
+NS_RETRACT = "urn:xmpp:message-retract:1"
+NS_FALLBACK = "urn:xmpp:fallback:0"
+NS_HINTS = "urn:xmpp:hints"
+NS_SID = "urn:xmpp:sid:0"
+NS_DELAY = "urn:xmpp:delay"
 
 
 def emit(event, **fields):
@@ -45,6 +65,10 @@ class Peer(slixmpp.ClientXMPP):
         self.add_event_handler("session_start", self.on_start)
         self.add_event_handler("message", self.on_message)
         self.add_event_handler("message_error", self.on_message)
+        # slixmpp's "message" event only fires for messages with a body; receipts, markers and
+        # chat states come without one.
+        self.register_handler(Callback("bodyless message", MatchXPath("{jabber:client}message"),
+                                       self.on_any_message))
         self.add_event_handler("presence", self.on_presence)
         self.add_event_handler("failed_auth", self.on_failed_auth)
         self.add_event_handler("connection_failed", self.on_connection_failed)
@@ -59,8 +83,45 @@ class Peer(slixmpp.ClientXMPP):
         emit("ready", jid=str(self.boundjid))
 
     def on_message(self, msg):
+        x = msg.xml
+
+        def attr(ns, name, key="id"):
+            el = x.find("{%s}%s" % (ns, name))
+            return "" if el is None else el.get(key, "")
+
+        marker, marker_for = "", ""
+        for name in ("displayed", "received", "acknowledged"):
+            el = x.find("{%s}%s" % (NS_MARKERS, name))
+            if el is not None:
+                marker, marker_for = name, el.get("id", "")
+                break
         emit("message", **{"from": str(msg["from"]), "to": str(msg["to"]), "id": msg["id"],
-                           "type": msg["type"], "body": msg["body"]})
+                           "type": msg["type"], "body": msg["body"],
+                           "origin_id": attr(NS_SID, "origin-id"),
+                           "stanza_id": attr(NS_SID, "stanza-id"),
+                           "replace": attr(NS_CORRECT, "replace"),
+                           "retract": attr(NS_RETRACT, "retract"),
+                           "receipt_request": x.find("{%s}request" % NS_RECEIPTS) is not None,
+                           "receipt_for": attr(NS_RECEIPTS, "received"),
+                           "markable": x.find("{%s}markable" % NS_MARKERS) is not None,
+                           "marker": marker, "marker_for": marker_for,
+                           "stamp": attr(NS_DELAY, "delay", "stamp")})
+
+    def on_any_message(self, msg):
+        x = msg.xml
+        if x.find("{jabber:client}body") is None and msg["type"] != "error" \
+                and x.find("{urn:xmpp:mam:2}result") is None:  # not archive query results
+            self.on_message(msg)
+
+    def chat(self, to, body="", mid=""):
+        """A chat message with an id (given, or slixmpp's) echoed as XEP-0359 origin-id."""
+        m = self.make_message(mto=to, mbody=body or None, mtype="chat")
+        if mid:
+            m["id"] = mid
+        elif not m["id"]:
+            m["id"] = self.new_id()
+        m.xml.append(ET.Element("{%s}origin-id" % NS_SID, {"id": m["id"]}))
+        return m
 
     def on_presence(self, pres):
         emit("presence", **{"from": str(pres["from"]), "type": pres["type"],
@@ -136,6 +197,33 @@ class Peer(slixmpp.ClientXMPP):
             m = self.make_message(mto=c["to"], mbody=c.get("body", ""), mtype=c.get("type", "chat"))
             if c.get("id"):
                 m["id"] = c["id"]
+            if c.get("receipt"):
+                if not m["id"]:
+                    m["id"] = self.new_id()
+                m.xml.append(ET.Element("{%s}request" % NS_RECEIPTS))
+            if c.get("markable"):
+                m.xml.append(ET.Element("{%s}markable" % NS_MARKERS))
+            m.send()
+        elif cmd == "correct":
+            m = self.chat(c["to"], c["body"], c.get("id", ""))
+            m.xml.append(ET.Element("{%s}replace" % NS_CORRECT, {"id": c["ref"]}))
+            m.send()
+        elif cmd == "retract":
+            m = self.chat(c["to"], "This person attempted to retract a previous message.", c.get("id", ""))
+            m.xml.append(ET.Element("{%s}retract" % NS_RETRACT, {"id": c["ref"]}))
+            m.xml.append(ET.Element("{%s}fallback" % NS_FALLBACK, {"for": NS_RETRACT}))
+            m.xml.append(ET.Element("{%s}store" % NS_HINTS))
+            m.send()
+        elif cmd == "receipt":
+            m = self.make_message(mto=c["to"], mtype="chat")
+            m["id"] = self.new_id()
+            m.xml.append(ET.Element("{%s}received" % NS_RECEIPTS, {"id": c["ref"]}))
+            m.send()
+        elif cmd == "marker":
+            m = self.make_message(mto=c["to"], mtype="chat")
+            m["id"] = self.new_id()
+            m.xml.append(ET.Element("{%s}%s" % (NS_MARKERS, c.get("marker") or "displayed"), {"id": c["ref"]}))
+            m.xml.append(ET.Element("{%s}store" % NS_HINTS))
             m.send()
         elif cmd == "send_many":
             prefix = c.get("prefix", "msg")

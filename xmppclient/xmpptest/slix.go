@@ -50,6 +50,20 @@ type PeerEvent struct {
 	Roster map[string]PeerRosterItem `json:"roster"`
 	// Data is the base64 image of an avatar event.
 	Data string `json:"data"`
+
+	// Message extensions (see slix_chats.go): XEP-0359 ids, XEP-0308
+	// correction and XEP-0424 retraction targets, XEP-0184 receipts,
+	// XEP-0333 markers, the XEP-0203 delay stamp.
+	OriginID       string `json:"origin_id"`
+	StanzaID       string `json:"stanza_id"`
+	Replace        string `json:"replace"`
+	Retract        string `json:"retract"`
+	ReceiptRequest bool   `json:"receipt_request"`
+	ReceiptFor     string `json:"receipt_for"`
+	Markable       bool   `json:"markable"`
+	Marker         string `json:"marker"`
+	MarkerFor      string `json:"marker_for"`
+	Stamp          string `json:"stamp"`
 }
 
 // SlixPeer is a running slixmpp client.

@@ -1,0 +1,37 @@
+// slix_chats.go: SlixPeer commands for chat tests and benchmarks: messages asking for XEP-0184
+// receipts and XEP-0333 markers, XEP-0308 corrections and XEP-0424 retractions, and receipts
+// and markers sent back. The extension fields of received messages are in PeerEvent (OriginID,
+// Replace, Retract, ReceiptFor, Marker ...).
+
+package xmpptest
+
+import "time"
+
+// SendOpts sends a chat message (id may be empty: slixmpp picks one) that asks for a receipt
+// (XEP-0184 <request/>) and/or chat markers (XEP-0333 <markable/>).
+func (p *SlixPeer) SendOpts(to, body, id string, receipt, markable bool) error {
+	return p.command(map[string]any{"cmd": "send", "to": to, "body": body, "id": id,
+		"receipt": receipt, "markable": markable}, 10*time.Second)
+}
+
+// Correct sends a XEP-0308 correction of the message whose id (or origin-id) is ref, with the
+// new body; id is the correction's own id (empty: a new one).
+func (p *SlixPeer) Correct(to, ref, body, id string) error {
+	return p.command(map[string]any{"cmd": "correct", "to": to, "ref": ref, "body": body, "id": id}, 10*time.Second)
+}
+
+// Retract sends a XEP-0424 retraction of the message whose id (or origin-id) is ref, with a
+// fallback body; id is the retraction's own id (empty: a new one).
+func (p *SlixPeer) Retract(to, ref, id string) error {
+	return p.command(map[string]any{"cmd": "retract", "to": to, "ref": ref, "id": id}, 10*time.Second)
+}
+
+// Receipt sends a XEP-0184 receipt (<received id=ref/>) to to.
+func (p *SlixPeer) Receipt(to, ref string) error {
+	return p.command(map[string]any{"cmd": "receipt", "to": to, "ref": ref}, 10*time.Second)
+}
+
+// Marker sends a XEP-0333 chat marker ("displayed", "received" or "acknowledged") for ref.
+func (p *SlixPeer) Marker(to, ref, marker string) error {
+	return p.command(map[string]any{"cmd": "marker", "to": to, "ref": ref, "marker": marker}, 10*time.Second)
+}
