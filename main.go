@@ -1,7 +1,9 @@
 // Parley's entry point: reads the flags (--profile, --version, an optional
 // xmpp: URI), builds the Fyne app, wires the app layer (parley/app) to the
 // windows (parley/views), shows the login window and logs in by itself when
-// the profile remembers a password.
+// the profile remembers a password. An xmpp: URI (RFC 5122, e.g.
+// xmpp:bob@example.org?message;body=hi) opens that chat after login with
+// the body in the composer.
 package main
 
 import (
@@ -67,8 +69,6 @@ func run(args []string) int {
 			return 2
 		}
 		uri = u
-		// Kept for later: opening a chat from a link is not implemented yet.
-		logger.Info("xmpp: URI given; it will be handled once chats exist", "uri", uri.String(), "target", xmppURITarget(uri))
 	default:
 		fmt.Fprintln(os.Stderr, "parley: at most one xmpp: URI may be given")
 		fs.Usage()
@@ -89,6 +89,16 @@ func run(args []string) int {
 	// Closing the window quits the app; the session is closed after Run
 	// returns, off the UI goroutine's last callbacks.
 	win.Window().SetOnClosed(win.Stop)
+	if uri != nil {
+		action, params := xmppURIQuery(uri)
+		switch action {
+		case "", "message":
+			win.OpenChat(xmppURITarget(uri), params["body"])
+		default:
+			logger.Info("xmpp: URI action not supported; opening the chat", "action", action)
+			win.OpenChat(xmppURITarget(uri), "")
+		}
+	}
 	win.Show()
 	if svc.Saved().AutoLogin {
 		logger.Info("logging in with the remembered password", "account", svc.Saved().JID, "profile", svc.Saved().ProfileDir)
@@ -124,6 +134,35 @@ func parseXMPPURI(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q names no address", s)
 	}
 	return u, nil
+}
+
+// xmppURIQuery splits an xmpp: URI's query ("message;body=hi%20there")
+// into its action and its key=value parameters, percent-decoded (RFC 5122:
+// a '+' stays a '+').
+func xmppURIQuery(u *url.URL) (action string, params map[string]string) {
+	params = map[string]string{}
+	q := u.RawQuery
+	if q == "" {
+		return "", params
+	}
+	parts := strings.Split(q, ";")
+	action = parts[0]
+	if a, err := url.PathUnescape(action); err == nil {
+		action = a
+	}
+	for _, p := range parts[1:] {
+		k, v, _ := strings.Cut(p, "=")
+		if dv, err := url.PathUnescape(v); err == nil {
+			v = dv
+		}
+		if dk, err := url.PathUnescape(k); err == nil {
+			k = dk
+		}
+		if _, dup := params[k]; !dup && k != "" {
+			params[k] = v
+		}
+	}
+	return strings.ToLower(action), params
 }
 
 // xmppURITarget is the address an xmpp: URI points at.

@@ -1,5 +1,5 @@
 // Tests of the command line: --version, bad flags, and xmpp: URI parsing
-// (the URI is only parsed and kept for now).
+// (opening the chat it names is tested in main_uri_test.go).
 package main
 
 import "testing"

@@ -107,16 +107,17 @@ for user in alice bob; do
   say "started Parley for $user@localhost (pid $!, log .sandbox/$user.log)"
 done
 
-# --- Wait until both windows show their account (title "Parley — user@localhost": logged in).
+# --- Wait until both windows show their account (title "Parley — user@localhost", or "Parley (N) — ..."
+#     with unread messages: logged in).
 if command -v xdotool >/dev/null; then
   deadline=$(( $(date +%s) + 60 ))
   for user in alice bob; do
-    until xdotool search --name "Parley — $user@localhost" >/dev/null 2>&1; do
+    until xdotool search --name "Parley.* — $user@localhost" >/dev/null 2>&1; do
       for pid in "${APP_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || die "a Parley process exited; see .sandbox/*.log"; done
       [ "$(date +%s)" -lt $deadline ] || die "no logged-in window for $user after 60 s; see .sandbox/$user.log"
       sleep 0.2
     done
-    say "window up: $(xdotool search --name "Parley — $user@localhost" getwindowname 2>/dev/null | head -n1)"
+    say "window up: $(xdotool search --name "Parley.* — $user@localhost" getwindowname 2>/dev/null | head -n1)"
   done
 else
   say "(xdotool is not installed: not checking the windows)"

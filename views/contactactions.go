@@ -1,5 +1,5 @@
 // What can be done to one contact: its menu (right-click or "…" on its
-// row: Details, Rename, Move to group, Block/Unblock, Remove), the details
+// row: Chat, Details, Rename, Move to group, Block/Unblock, Remove), the details
 // pane of the selected contact (JID, presence, subscription, groups,
 // resources with their clients, and the same actions as buttons), the
 // single-field dialog used to rename and to move, and the confirmation
@@ -33,14 +33,18 @@ func (v *ContactsView) contactMenu(jid, group string) *fyne.Menu {
 		block = fyne.NewMenuItem("Unblock", func() { v.block(jid, false) })
 	}
 	block.Icon = theme.CancelIcon()
-	return fyne.NewMenu(c.Name,
+	var chat []*fyne.MenuItem
+	if v.OnChat != nil {
+		chat = append(chat, &fyne.MenuItem{Label: "Chat", Icon: theme.MailComposeIcon(), Action: func() { v.chat(jid) }})
+	}
+	return fyne.NewMenu(c.Name, append(chat,
 		&fyne.MenuItem{Label: "Details", Icon: theme.InfoIcon(), Action: func() { v.selectContact(jid) }},
 		&fyne.MenuItem{Label: "Rename…", Icon: theme.DocumentCreateIcon(), Action: func() { v.rename(jid) }},
 		&fyne.MenuItem{Label: "Move to group…", Icon: theme.FolderIcon(), Action: func() { v.move(jid, group) }},
 		fyne.NewMenuItemSeparator(),
 		block,
 		&fyne.MenuItem{Label: "Remove…", Icon: theme.DeleteIcon(), Action: func() { v.confirmRemove(jid) }},
-	)
+	)...)
 }
 
 // showMenu pops up the menu of jid at an absolute position.
@@ -281,6 +285,7 @@ type detailsPane struct {
 	resources    *fyne.Container
 
 	renameBtn, moveBtn, blockBtn, removeBtn *widget.Button
+	chatBtn                                 *widget.Button
 
 	column  *fyne.Container // everything below the placeholder
 	body    fyne.CanvasObject
@@ -328,8 +333,10 @@ func newDetailsPane(v *ContactsView) *detailsPane {
 	})
 	d.removeBtn = widget.NewButtonWithIcon("Remove…", theme.DeleteIcon(), func() { v.confirmRemove(jid()) })
 	d.removeBtn.Importance = widget.DangerImportance
+	d.chatBtn = widget.NewButtonWithIcon("Chat", theme.MailComposeIcon(), func() { v.chat(jid()) })
+	d.chatBtn.Importance = widget.HighImportance
 
-	head := container.NewBorder(nil, nil, d.avatar, nil, container.NewVBox(d.name, d.jid))
+	head := container.NewBorder(nil, nil, d.avatar, container.NewCenter(d.chatBtn), container.NewVBox(d.name, d.jid))
 	field := func(label string, value fyne.CanvasObject) *widget.FormItem { return widget.NewFormItem(label, value) }
 	info := widget.NewForm(
 		field("Presence", d.presence),
@@ -361,6 +368,11 @@ func (d *detailsPane) show(c *app.Contact) {
 	}
 	cp := *c
 	d.shown = &cp
+	if d.v.OnChat != nil {
+		d.chatBtn.Show()
+	} else {
+		d.chatBtn.Hide()
+	}
 	d.placeholder.Hide()
 	d.body.Show()
 	d.avatar.set(c, d.v.avatars.get(c.AvatarHash))

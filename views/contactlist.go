@@ -156,6 +156,7 @@ type contactList struct {
 	// asked for (right-click or the "…" button), at an absolute position.
 	onSelect func(c *app.Contact)
 	onMenu   func(c *app.Contact, group string, at fyne.Position)
+	onOpen   func(c *app.Contact) // double-click: open a chat
 
 	created int // row widgets made so far (they are recycled)
 }
@@ -425,6 +426,16 @@ func (c *contactCell) set(ct *app.Contact, selected bool) {
 
 // Tapped selects the contact.
 func (c *contactCell) Tapped(*fyne.PointEvent) { c.row.l.activate(c.row.id) }
+
+// DoubleTapped selects the contact and opens a chat with it.
+func (c *contactCell) DoubleTapped(*fyne.PointEvent) {
+	l := c.row.l
+	l.activate(c.row.id)
+	id := c.row.id
+	if id >= 0 && id < len(l.rows) && !l.rows[id].header && l.onOpen != nil {
+		l.onOpen(&l.contacts[l.rows[id].contact])
+	}
+}
 
 // TappedSecondary opens the contact's menu where the pointer is.
 func (c *contactCell) TappedSecondary(ev *fyne.PointEvent) {

@@ -1,7 +1,7 @@
 // The contacts pane of the main window: own presence, a filter box, "Show
 // offline contacts", Add contact, the requests count, the grouped contacts
 // list, a status line for running actions, and the details of the selected
-// contact. It follows ContactsService snapshots (coalesced, applied on the
+// contact; "Chat" (menu, details, double-click) hands a contact to OnChat. It follows ContactsService snapshots (coalesced, applied on the
 // UI goroutine) and runs every service call on its own goroutine.
 package views
 
@@ -86,6 +86,9 @@ type ContactsView struct {
 
 	left    *fyne.Container // the list with its controls and status line
 	content fyne.CanvasObject
+
+	// OnChat, when set, opens a chat with a contact (UI goroutine).
+	OnChat func(jid string)
 }
 
 // NewContactsView makes the pane for svc in win and starts following it;
@@ -104,6 +107,7 @@ func NewContactsView(win fyne.Window, svc ContactsService, do func(func())) *Con
 	v.list = newContactList(v.avatars)
 	v.list.onSelect = func(c *app.Contact) { v.selectContact(c.JID) }
 	v.list.onMenu = func(c *app.Contact, group string, at fyne.Position) { v.showMenu(c.JID, group, at) }
+	v.list.onOpen = func(c *app.Contact) { v.chat(c.JID) }
 	v.presence = newPresenceSelector(svc, v.run)
 	v.details = newDetailsPane(v)
 	v.requests = newRequestsPanel(v)
@@ -195,6 +199,13 @@ func (v *ContactsView) apply(s app.ContactsSnapshot) {
 	}
 	v.requestsBtn.Refresh()
 	v.details.show(v.contact(v.selected))
+}
+
+// chat opens a chat with jid, if the window supports chats.
+func (v *ContactsView) chat(jid string) {
+	if v.OnChat != nil && jid != "" {
+		v.OnChat(jid)
+	}
 }
 
 // contact finds jid in the current snapshot (nil if it is not there).

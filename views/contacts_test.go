@@ -550,6 +550,7 @@ func TestMainWindowShowsContactsAfterLogin(t *testing.T) {
 		if c == nil {
 			t.Fatal("no contacts pane after login")
 		}
+		h.w.ShowContacts() // the Chats tab is shown first
 		found := false
 		eachVisible(h.w.Window().Content(), func(o fyne.CanvasObject) { found = found || o == c.Content() })
 		if !found {

@@ -3,17 +3,21 @@
 // goes through fyne.Do, and long work never runs on the UI goroutine.
 //
 // This file is the main window: it shows the login form while logged out and,
-// after login, the account view as a header above the contacts pane; it
-// follows the login service's status.
+// after login, the account view as a header above two tabs, Chats and
+// Contacts; it follows the login service's status, puts the unread total in
+// the title, opens a chat asked for before login (an xmpp: link) once
+// logged in, and tells the chats whether the app has the focus.
 package views
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 
 	"parley/app"
 )
@@ -38,11 +42,16 @@ type Window struct {
 	ctx  context.Context
 	stop context.CancelFunc
 
-	login    *LoginForm
-	account  *AccountView
-	contacts *ContactsView // while logged in
-	main     fyne.CanvasObject
-	showing  fyne.CanvasObject
+	login        *LoginForm
+	account      *AccountView
+	contacts     *ContactsView // while logged in
+	chats        *ChatsView    // while logged in
+	tabs         *container.AppTabs
+	main         fyne.CanvasObject
+	titleAccount string // the account in the title
+	unread       int
+	openNext     *chatRequest // a chat to open after login
+	showing      fyne.CanvasObject
 
 	unsubscribe func()
 	tickerMu    sync.Mutex
@@ -72,7 +81,67 @@ func NewWindow(a fyne.App, svc *app.Service, opts WindowOptions) *Window {
 	w.unsubscribe = svc.Subscribe(func(st app.Status) {
 		w.do(func() { w.onStatus(st) })
 	})
+	// The app's focus (one main window) decides about notifications.
+	a.Lifecycle().SetOnEnteredForeground(func() { w.setFocused(true) })
+	a.Lifecycle().SetOnExitedForeground(func() { w.setFocused(false) })
 	return w
+}
+
+// chatRequest is a chat to open with a text in the composer.
+type chatRequest struct{ jid, body string }
+
+func (w *Window) setFocused(focused bool) {
+	if w.chats != nil {
+		w.chats.SetFocused(focused)
+	}
+}
+
+// OpenChat opens the chat with jid, body in the composer (an xmpp: URI);
+// before login it waits for the main view.
+func (w *Window) OpenChat(jid, body string) {
+	if w.chats == nil {
+		w.openNext = &chatRequest{jid: jid, body: body}
+		return
+	}
+	w.ShowChats()
+	w.chats.Open(jid, body)
+}
+
+// Chats is the chats tab while logged in (else nil).
+func (w *Window) Chats() *ChatsView { return w.chats }
+
+// ShowChats selects the Chats tab.
+func (w *Window) ShowChats() {
+	if w.tabs != nil {
+		w.tabs.SelectIndex(0)
+	}
+}
+
+// ShowContacts selects the Contacts tab.
+func (w *Window) ShowContacts() {
+	if w.tabs != nil {
+		w.tabs.SelectIndex(1)
+	}
+}
+
+// setTitle is "Parley (3) — alice@example.org": the unread count, if any,
+// and the account.
+func (w *Window) setTitle() {
+	title := "Parley"
+	if w.unread > 0 {
+		title += " (" + strconv.Itoa(w.unread) + ")"
+	}
+	if w.titleAccount != "" {
+		title += " — " + w.titleAccount
+	}
+	w.win.SetTitle(title)
+}
+
+func (w *Window) setUnread(n int) {
+	w.unread = n
+	if w.ShowingAccount() {
+		w.setTitle()
+	}
 }
 
 // Window is the Fyne window.
@@ -119,12 +188,18 @@ func (w *Window) Stop() {
 	w.stopContacts()
 }
 
-// stopContacts ends the contacts pane of the last session, if any.
+// stopContacts ends the contacts and chats of the last session, if any.
 func (w *Window) stopContacts() {
 	if w.contacts != nil {
 		w.contacts.Stop()
 		w.contacts = nil
 	}
+	if w.chats != nil {
+		w.chats.Stop()
+		w.chats = nil
+	}
+	w.tabs = nil
+	w.unread = 0
 }
 
 func (w *Window) showLogin() {
@@ -148,19 +223,33 @@ var (
 )
 
 // showAccount switches to the main view (after a successful login): the
-// account view as a header above the contacts of the session.
+// account view as a header above the Chats and Contacts tabs of the session.
 func (w *Window) showAccount() {
 	st := w.svc.Status()
-	w.win.SetTitle("Parley — " + st.Account)
 	w.stopContacts()
+	w.titleAccount = st.Account
+	w.setTitle()
 	w.contacts = NewContactsView(w.win, w.svc.Contacts(), w.do)
-	w.main = container.NewBorder(w.account.Content(), nil, nil, nil, w.contacts.Content())
+	w.chats = NewChatsView(w.win, w.svc.Chats(), w.svc.Contacts(), ChatsOptions{Do: w.do, Now: w.now, OnUnread: w.setUnread})
+	w.contacts.OnChat = func(jid string) {
+		w.ShowChats()
+		w.chats.Open(jid, "")
+	}
+	w.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Chats", theme.MailComposeIcon(), w.chats.Content()),
+		container.NewTabItemWithIcon("Contacts", theme.AccountIcon(), w.contacts.Content()),
+	)
+	w.main = container.NewBorder(w.account.Content(), nil, nil, nil, w.tabs)
 	w.showing = w.main
 	w.win.SetContent(w.showing)
 	if size := w.win.Canvas().Size(); size.Width < mainSize.Width || size.Height < mainSize.Height {
 		w.win.Resize(fyne.NewSize(max(size.Width, mainSize.Width), max(size.Height, mainSize.Height)))
 	}
 	w.onStatus(st)
+	if r := w.openNext; r != nil {
+		w.openNext = nil
+		w.chats.Open(r.jid, r.body)
+	}
 }
 
 // onStatus follows the login service; it runs on the UI goroutine.
@@ -171,8 +260,9 @@ func (w *Window) onStatus(st app.Status) {
 	if st.Phase == app.LoggedOut || st.Phase == app.Failed {
 		return // Log out switches back itself; Failed belongs to a login attempt
 	}
-	if st.Account != "" {
-		w.win.SetTitle("Parley — " + st.Account)
+	if st.Account != "" && st.Account != w.titleAccount {
+		w.titleAccount = st.Account
+		w.setTitle()
 	}
 	w.account.Update(st, w.now())
 	if st.Phase == app.Waiting {

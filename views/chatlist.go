@@ -1,0 +1,330 @@
+// The conversation list: a virtualised widget.List of the conversations,
+// newest activity first, each row with the contact's avatar (or initials),
+// name, the time of the last activity, a preview of the last message (or
+// the draft, or "typing…"), and the unread count in a badge. Tapping a row
+// opens that chat.
+package views
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"parley/app"
+	"parley/app/store"
+)
+
+// convList is the list of conversations.
+type convList struct {
+	c        *ChatsView
+	list     *widget.List
+	empty    *widget.Label
+	box      *fyne.Container
+	convs    []store.Conversation
+	selected string // the peer of the open chat
+}
+
+func newConvList(c *ChatsView) *convList {
+	l := &convList{c: c}
+	l.list = widget.NewList(
+		func() int { return len(l.convs) },
+		func() fyne.CanvasObject { return newConvRowView(l) },
+		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*convRowView).update(id) },
+	)
+	l.list.HideSeparators = true
+	// Keyboard selection (Space on a highlighted row) opens the chat.
+	l.list.OnSelected = func(id widget.ListItemID) {
+		l.list.UnselectAll()
+		l.activate(id)
+	}
+	l.empty = widget.NewLabel("No conversations yet. Start one with “New chat” or from your contacts.")
+	l.empty.Alignment = fyne.TextAlignCenter
+	l.empty.Wrapping = fyne.TextWrapWord
+	l.empty.Importance = widget.LowImportance
+	l.empty.Hide()
+	l.box = container.NewStack(l.list, container.NewVBox(l.empty))
+	return l
+}
+
+func (l *convList) content() fyne.CanvasObject { return l.box }
+
+// set shows convs (newest first).
+func (l *convList) set(convs []store.Conversation) {
+	l.convs = convs
+	if len(convs) == 0 {
+		l.empty.Show()
+	} else {
+		l.empty.Hide()
+	}
+	l.list.Refresh()
+}
+
+// setSelected marks the open chat.
+func (l *convList) setSelected(peer string) {
+	if peer != l.selected {
+		l.selected = peer
+		l.list.Refresh()
+	}
+}
+
+func (l *convList) activate(id int) {
+	if id >= 0 && id < len(l.convs) {
+		l.c.show(l.convs[id].Peer, nil, nil)
+	}
+}
+
+// index is the row of peer (-1 if none).
+func (l *convList) index(peer string) int {
+	for i := range l.convs {
+		if l.convs[i].Peer == peer {
+			return i
+		}
+	}
+	return -1
+}
+
+// oneLine shortens text to one line of at most n characters.
+func oneLine(text string, n int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if utf8.RuneCountInString(text) <= n {
+		return text
+	}
+	r := []rune(text)
+	return string(r[:n]) + "…"
+}
+
+// unstyled is a body without its styling directives and quotation marks,
+// for one-line previews.
+func unstyled(body string) string {
+	var b strings.Builder
+	for _, blk := range app.ParseStyling(body) {
+		for _, line := range blk.Lines {
+			for _, sp := range line.Spans {
+				if sp.Style&app.StyleDirective == 0 {
+					b.WriteString(sp.Text)
+				}
+			}
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
+}
+
+// previewKind says how a preview is shown.
+type previewKind int
+
+const (
+	previewMessage previewKind = iota
+	previewDraft
+	previewTyping
+	previewNone
+)
+
+// preview is the second line of a conversation's row.
+func (c *ChatsView) preview(conv *store.Conversation) (string, previewKind) {
+	if c.typing[conv.Peer] == app.ChatStateComposing {
+		return "typing…", previewTyping
+	}
+	if conv.Peer != c.chat.peer {
+		if d := strings.TrimSpace(c.draftFor(conv.Peer)); d != "" {
+			return "Draft: " + oneLine(d, 120), previewDraft
+		}
+	}
+	m := conv.Last
+	if m == nil {
+		return "No messages yet", previewNone
+	}
+	text := oneLine(unstyled(m.Body), 120)
+	if m.Retracted {
+		text = "Message retracted"
+	}
+	if m.Direction == store.Out {
+		text = "You: " + text
+	}
+	return text, previewMessage
+}
+
+// shortTime is a time in the list: 15:04 today, else the day.
+func (c *ChatsView) shortTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	now := c.now().In(c.loc)
+	t = t.In(c.loc)
+	today, day := midnight(now), midnight(t)
+	switch {
+	case !day.Before(today):
+		return t.Format("15:04")
+	case day.Equal(today.AddDate(0, 0, -1)):
+		return "Yesterday"
+	case day.After(today.AddDate(0, 0, -6)):
+		return t.Format("Mon")
+	case t.Year() == now.Year():
+		return t.Format("2 Jan")
+	}
+	return t.Format("2 Jan 2006")
+}
+
+// convRowView is the recycled row of the conversation list.
+type convRowView struct {
+	widget.BaseWidget
+	l  *convList
+	id int
+
+	selected *canvas.Rectangle
+	avatar   *avatarView
+	name     *widget.Label
+	when     *widget.Label
+	preview  *widget.Label
+	badge    *unreadBadge
+	top      *fyne.Container
+	bottom   *fyne.Container
+}
+
+func newConvRowView(l *convList) *convRowView {
+	r := &convRowView{l: l, id: -1}
+	r.selected = canvas.NewRectangle(theme.Color(theme.ColorNameSelection))
+	r.selected.CornerRadius = theme.SelectionRadiusSize()
+	r.selected.Hide()
+	r.avatar = newAvatarView(avatarSize, true)
+	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.when = widget.NewLabel("")
+	r.when.SizeName = theme.SizeNameCaptionText
+	r.when.Importance = widget.LowImportance
+	r.preview = widget.NewLabel("")
+	r.preview.Truncation = fyne.TextTruncateEllipsis
+	r.preview.SizeName = theme.SizeNameCaptionText
+	r.badge = newUnreadBadge()
+	r.top = container.NewBorder(nil, nil, nil, r.when, r.name)
+	r.bottom = container.NewBorder(nil, nil, nil, container.NewCenter(r.badge), r.preview)
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+// update fills the row with conversation id.
+func (r *convRowView) update(id int) {
+	r.id = id
+	c := r.l.c
+	if id < 0 || id >= len(r.l.convs) {
+		return
+	}
+	conv := &r.l.convs[id]
+	ct := c.contactFor(conv.Peer)
+	r.avatar.set(ct, c.avatars.get(ct.AvatarHash))
+	setText(r.name, ct.Name)
+	setText(r.when, c.shortTime(conv.LastActivity))
+	text, kind := c.preview(conv)
+	imp, style := widget.MediumImportance, fyne.TextStyle{}
+	switch kind {
+	case previewTyping:
+		imp, style = widget.HighImportance, fyne.TextStyle{Italic: true}
+	case previewDraft:
+		imp = widget.DangerImportance
+	case previewNone:
+		imp, style = widget.LowImportance, fyne.TextStyle{Italic: true}
+	}
+	if r.preview.Importance != imp || r.preview.TextStyle != style {
+		r.preview.Importance, r.preview.TextStyle = imp, style
+		r.preview.Text = text
+		r.preview.Refresh()
+	} else {
+		setText(r.preview, text)
+	}
+	r.badge.set(conv.Unread)
+	r.top.Refresh()
+	r.bottom.Refresh()
+	if conv.Peer == r.l.selected {
+		r.selected.Show()
+	} else {
+		r.selected.Hide()
+	}
+}
+
+// Tapped opens the chat.
+func (r *convRowView) Tapped(*fyne.PointEvent) { r.l.activate(r.id) }
+
+// CreateRenderer implements fyne.Widget.
+func (r *convRowView) CreateRenderer() fyne.WidgetRenderer {
+	lines := container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.InnerPadding()+2), r.top, r.bottom)
+	body := container.NewBorder(nil, nil, container.NewCenter(r.avatar), nil,
+		container.NewVBox(layout.NewSpacer(), lines, layout.NewSpacer()))
+	return widget.NewSimpleRenderer(container.NewStack(r.selected, body))
+}
+
+// unreadBadge is the unread count on a pill in the primary colour.
+type unreadBadge struct {
+	widget.BaseWidget
+	count int
+	bg    *canvas.Rectangle
+	text  *canvas.Text
+}
+
+func newUnreadBadge() *unreadBadge {
+	b := &unreadBadge{}
+	b.bg = canvas.NewRectangle(theme.Color(theme.ColorNamePrimary))
+	b.text = canvas.NewText("", theme.Color(theme.ColorNameForegroundOnPrimary))
+	b.text.TextStyle = fyne.TextStyle{Bold: true}
+	b.text.Alignment = fyne.TextAlignCenter
+	b.ExtendBaseWidget(b)
+	b.Hide()
+	return b
+}
+
+func (b *unreadBadge) set(n int) {
+	if n <= 0 {
+		b.count = 0
+		b.Hide()
+		return
+	}
+	if n != b.count || !b.Visible() {
+		b.count = n
+		text := strconv.Itoa(n)
+		if n > 999 {
+			text = "999+"
+		}
+		b.text.Text = text
+		b.Show()
+		b.Refresh()
+	}
+}
+
+// CreateRenderer implements fyne.Widget.
+func (b *unreadBadge) CreateRenderer() fyne.WidgetRenderer { return &badgeRenderer{b: b} }
+
+type badgeRenderer struct{ b *unreadBadge }
+
+func (r *badgeRenderer) MinSize() fyne.Size {
+	r.b.text.TextSize = theme.CaptionTextSize()
+	ts := r.b.text.MinSize()
+	h := ts.Height + 2
+	return fyne.NewSize(max(ts.Width+10, h), h)
+}
+
+func (r *badgeRenderer) Layout(size fyne.Size) {
+	r.b.bg.Resize(size)
+	r.b.bg.CornerRadius = size.Height / 2
+	r.b.text.Resize(size)
+}
+
+func (r *badgeRenderer) Refresh() {
+	r.b.bg.FillColor = theme.Color(theme.ColorNamePrimary)
+	r.b.text.Color = theme.Color(theme.ColorNameForegroundOnPrimary)
+	r.b.text.TextSize = theme.CaptionTextSize()
+	r.Layout(r.b.Size())
+	r.b.bg.Refresh()
+	r.b.text.Refresh()
+}
+
+func (r *badgeRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{r.b.bg, r.b.text}
+}
+func (r *badgeRenderer) Destroy() {}
