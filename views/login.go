@@ -28,6 +28,9 @@ type LoginForm struct {
 
 	// onLoggedIn is called on the UI goroutine after a successful login.
 	onLoggedIn func()
+	// onFailed is called on the UI goroutine when a login fails, before the
+	// error is shown (the window brings the form back if it was hidden).
+	onFailed func()
 
 	jid       *widget.Entry
 	jidHint   *widget.Label
@@ -310,6 +313,9 @@ func (f *LoginForm) finish(err error) {
 			f.onLoggedIn()
 		}
 		return
+	}
+	if f.onFailed != nil {
+		f.onFailed()
 	}
 	f.showError(describeFailure(err))
 	var cert *app.UntrustedCertificateError

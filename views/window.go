@@ -75,6 +75,11 @@ func NewWindow(a fyne.App, svc *app.Service, opts WindowOptions) *Window {
 		w.win.SetIcon(opts.Icon)
 	}
 	w.login = newLoginForm(w.ctx, svc, w.win, w.do, w.showAccount)
+	w.login.onFailed = func() {
+		if w.ShowingAccount() {
+			w.showLogin()
+		}
+	}
 	w.account = newAccountView(svc.Reconnect, w.logout)
 	w.showLogin()
 	w.win.Resize(loginSize)
@@ -169,8 +174,17 @@ func (w *Window) Show() {
 	}
 }
 
-// AutoLogin logs in with a remembered password, if there is one.
-func (w *Window) AutoLogin() { w.login.AutoLogin() }
+// AutoLogin logs in with a remembered password, if there is one. The main
+// view shows at once with what the profile keeps (the last known contacts,
+// the history) while the login goes on; if it fails, the login form comes
+// back with the error.
+func (w *Window) AutoLogin() {
+	if !w.svc.Saved().AutoLogin {
+		return
+	}
+	w.showAccount()
+	w.login.AutoLogin()
+}
 
 // Close stops following the service and closes the window.
 func (w *Window) Close() {
@@ -226,6 +240,10 @@ var (
 // account view as a header above the Chats and Contacts tabs of the session.
 func (w *Window) showAccount() {
 	st := w.svc.Status()
+	if w.main != nil && w.showing == w.main && w.titleAccount == st.Account {
+		w.onStatus(st) // already shown (during an automatic login)
+		return
+	}
 	w.stopContacts()
 	w.titleAccount = st.Account
 	w.setTitle()

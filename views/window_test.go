@@ -406,8 +406,35 @@ func TestAutoLoginAndKeyringNotice(t *testing.T) {
 			t.Errorf("login form notice visible=%v %q", h2.f.notice.Visible(), h2.f.notice.Text)
 		}
 		h2.w.AutoLogin()
+		// The main view shows at once, while the login goes on.
+		if !h2.w.ShowingAccount() {
+			t.Errorf("the main view is not shown during the automatic login")
+		}
 	})
 	h2.waitOnline(jid)
+	h2.w.Stop()
+	h2.svc.Close()
+
+	// Third run after the password was changed elsewhere: the main view
+	// shows, then the login form comes back with the error.
+	user, _, _ := strings.Cut(jid, "@")
+	if err := srv.Harness().DeleteUser(user); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Harness().CreateUser(user, "changed-elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	h3 := open(t, dir, apptest.NoKeyring{})
+	h3.ui.do(func() { h3.w.AutoLogin() })
+	title, _ := h3.waitError()
+	h3.ui.do(func() {
+		if h3.w.ShowingAccount() {
+			t.Errorf("the main view stays after a failed automatic login")
+		}
+	})
+	if !strings.Contains(strings.ToLower(title), "password") {
+		t.Errorf("error title %q does not speak of the password", title)
+	}
 }
 
 func TestStateWhileServerDown(t *testing.T) {

@@ -174,7 +174,6 @@ func (c *Client) establish(ctx context.Context) (*conn, error) {
 		return nil, err
 	}
 	_ = cn.nc.SetDeadline(time.Time{})
-	stopQuickAck(cn.tcp)
 	return cn, nil
 }
 
@@ -527,6 +526,14 @@ func (c *Client) handleSMNonza(cn *conn, el element) error {
 }
 
 func (c *Client) handleStanza(cn *conn, el element) {
+	if el.Start.Name.Local == "iq" && el.attr("type") == "result" {
+		// Only the waiter reads a result, from the raw XML (SendIQRaw):
+		// decoding a large reply (a 5,000-item roster is 0.5 MB) here too
+		// would parse it once more for nothing.
+		c.iqs.resolve(c, stanza.IQ{XMLName: el.Start.Name, Attrs: stanza.Attrs{Id: el.attr("id"), From: el.attr("from"),
+			To: el.attr("to"), Type: stanza.IQTypeResult}}, el.Raw, nil)
+		return
+	}
 	pkt, err := decodeStanza(cn.er.header, el.Raw)
 	if err != nil {
 		c.log.Warn("skipping a stanza that does not decode", "name", el.Start.Name.Local, "err", err, "xml", truncate(el.Raw, 512))

@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -28,7 +27,6 @@ const writeTimeout = 30 * time.Second
 // conn is one TCP (and TLS) connection with its current stream.
 type conn struct {
 	nc        net.Conn
-	tcp       net.Conn // the connection under TLS
 	encrypted bool
 	er        *elementReader
 	features  streamFeatures
@@ -44,10 +42,7 @@ type conn struct {
 }
 
 func newConn(nc net.Conn, encrypted bool) *conn {
-	c := &conn{nc: nc, tcp: nc, encrypted: encrypted, bw: bufio.NewWriterSize(nc, 16<<10)}
-	if tc, ok := nc.(*tls.Conn); ok {
-		c.tcp = tc.NetConn()
-	}
+	c := &conn{nc: nc, encrypted: encrypted, bw: bufio.NewWriterSize(nc, 16<<10)}
 	c.lastRead.Store(time.Now().UnixNano())
 	return c
 }

@@ -106,7 +106,9 @@ func (c *Client) replyFromExpected(to, from string) bool {
 }
 
 // SendIQ sends a get or set and waits for the matching reply. A reply of
-// type error is returned with a *StanzaError.
+// type error is returned with a *StanzaError. The reply's payload is not
+// decoded (only its attributes are set): use SendIQRaw and DecodeIQPayload
+// to read it.
 func (c *Client) SendIQ(ctx context.Context, iq stanza.IQ) (stanza.IQ, error) {
 	reply, _, err := c.sendIQ(ctx, iq)
 	return reply, err

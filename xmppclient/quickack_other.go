@@ -6,5 +6,3 @@ package xmppclient
 import "net"
 
 func withQuickAck(nc net.Conn) net.Conn { return nc }
-
-func stopQuickAck(net.Conn) {}
