@@ -68,10 +68,13 @@ type ContactsView struct {
 	filter      *widget.Entry
 	showOffline *widget.Check
 	addBtn      *widget.Button
+	avatarBtn   *widget.Button
 	requestsBtn *widget.Button
-	status      *widget.Label
-	activity    *widget.Activity
-	running     int
+	// pickImage opens the image picker for the own avatar (nil: Fyne's file dialog).
+	pickImage pickImageFunc
+	status    *widget.Label
+	activity  *widget.Activity
+	running   int
 
 	// The dialog or menu open now, if any.
 	add     *addDialog
@@ -119,6 +122,7 @@ func NewContactsView(win fyne.Window, svc ContactsService, do func(func())) *Con
 	v.showOffline = widget.NewCheck("Show offline contacts", v.list.setShowOffline)
 	v.showOffline.SetChecked(true)
 	v.addBtn = widget.NewButtonWithIcon("Add contact", theme.ContentAddIcon(), v.openAddDialog)
+	v.avatarBtn = widget.NewButtonWithIcon("My avatar…", theme.AccountIcon(), v.chooseAvatar)
 	v.requestsBtn = widget.NewButtonWithIcon("Requests (0)", theme.MailComposeIcon(), v.requests.open)
 	v.requestsBtn.Disable()
 	v.status = widget.NewLabel("")
@@ -129,7 +133,7 @@ func NewContactsView(win fyne.Window, svc ContactsService, do func(func())) *Con
 	top := container.NewVBox(
 		v.presence.content,
 		container.NewBorder(nil, nil, nil, v.addBtn, v.filter),
-		container.NewBorder(nil, nil, v.showOffline, v.requestsBtn),
+		container.NewBorder(nil, nil, v.showOffline, container.NewHBox(v.avatarBtn, v.requestsBtn)),
 	)
 	bottom := container.NewBorder(nil, nil, v.activity, nil, v.status)
 	v.left = container.NewBorder(top, bottom, nil, nil, v.list.content())

@@ -17,11 +17,14 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -603,5 +606,38 @@ func (d *detailsPane) resourceTexts() []string {
 func (p *requestsPanel) close() {
 	if p.dlg != nil {
 		p.dlg.Hide()
+	}
+}
+
+// TestSetOwnAvatar picks an image through the pane (the file dialog is
+// replaced by a function handing in a real file: the dialog itself cannot
+// be driven headless) and checks a friend's Parley gets the same bytes.
+func TestSetOwnAvatar(t *testing.T) {
+	srv := apptest.Shared(t)
+	h := openContacts(t, srv, "uiava")
+	ivy := srv.LogIn(t, "uiavaivy")
+	apptest.Befriend(t, h.me, ivy, "")
+	img := testPNG(t)
+	path := filepath.Join(t.TempDir(), "me.png")
+	if err := os.WriteFile(path, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.ui.do(func() {
+		h.v.pickImage = func(_ fyne.Window, done func(fyne.URIReadCloser, error)) {
+			done(storage.Reader(storage.NewFileURI(path)))
+		}
+		test.Tap(h.v.avatarBtn)
+	})
+	h.wait("avatar published", func() bool { return h.v.StatusText() == "Your avatar is published." })
+	if got := h.me.Contacts().Snapshot().OwnAvatar; got == "" {
+		t.Errorf("the service does not know the own avatar after publishing")
+	}
+	s := apptest.WaitContacts(t, ivy.Contacts(), "our avatar at the friend's", waitFor, func(s app.ContactsSnapshot) bool {
+		c, ok := apptest.FindContact(s, h.me.JID)
+		return ok && c.AvatarHash != ""
+	})
+	c, _ := apptest.FindContact(s, h.me.JID)
+	if data, ok := ivy.Contacts().Avatar(c.AvatarHash); !ok || !bytes.Equal(data, img) {
+		t.Errorf("the friend got %d bytes, want the %d published", len(data), len(img))
 	}
 }
