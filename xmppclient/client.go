@@ -268,8 +268,11 @@ func (c *Client) resumed(cn *conn, ans smEnabled) error {
 	return nil
 }
 
-// freshSession makes cn current after bind. Messages the old session never
-// got acknowledged are sent again; IQs waiting on the old session fail.
+// freshSession makes cn current after bind. Stanzas the old session never
+// got acknowledged are not written again here: the server may have got some
+// of them before the break, so only the app can tell (by its archive) which
+// still need sending. Their ids go out in SessionEvent.Unacked; IQs waiting
+// on the old session fail.
 func (c *Client) freshSession(cn *conn, jid JID, smOn bool, en smEnabled) error {
 	c.out.Lock()
 	defer c.out.Unlock()
@@ -287,20 +290,13 @@ func (c *Client) freshSession(cn *conn, jid JID, smOn bool, en smEnabled) error 
 	c.jid = jid
 	c.mu.Unlock()
 	c.setState(StateOnline, nil, 0, 0)
-	var resent []string
-	var toSend []sentStanza
+	var unacked []string
 	for _, s := range old {
-		if s.kind == "message" {
-			toSend = append(toSend, s)
-			resent = append(resent, s.id)
+		if s.kind == "message" && s.id != "" {
+			unacked = append(unacked, s.id)
 		}
 	}
-	c.events.push(SessionEvent{JID: jid, Resumed: false, Resent: resent})
-	for _, s := range toSend {
-		if err := c.writeStanzaLocked(cn, s); err != nil {
-			return err
-		}
-	}
+	c.events.push(SessionEvent{JID: jid, Resumed: false, Unacked: unacked})
 	return nil
 }
 

@@ -56,12 +56,17 @@ type StateEvent struct {
 // SessionEvent is sent each time the client becomes online. When Resumed is
 // false the server kept nothing of an earlier session: the app must send its
 // initial presence again, enable carbons again and refetch what it needs.
-// Resent lists the ids of stanzas written on the lost session that were
-// never acknowledged and were sent again on this one.
+// Resent (resumed sessions) lists the ids of stanzas the server had not
+// acknowledged, written again on the resumed stream. Unacked (fresh
+// sessions) lists the ids of messages written on the lost session that the
+// server never acknowledged and that were NOT sent again: the server may
+// have received some before the break, so the app decides (e.g. after
+// checking its archive) which to send again.
 type SessionEvent struct {
 	JID     JID // the full bound JID
 	Resumed bool
 	Resent  []string
+	Unacked []string
 }
 
 // AckEvent reports that the server acknowledged (XEP-0198) stanzas this

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -343,5 +344,58 @@ func TestReconnectStopsOnAuthenticationFailure(t *testing.T) {
 	}
 	if got := len(rec.snapshot()); got != n {
 		t.Errorf("the client kept retrying after the authentication failure (%d new events)", got-n)
+	}
+}
+
+func TestFreshSessionReportsUnackedMessagesWithoutResending(t *testing.T) {
+	srv := xmpptest.NewProsody(t, xmpptest.ProsodyOptions{})
+	user, pass := srv.NewUser(t, "unacked")
+	proxy, err := xmpptest.StartProxy(srv.C2SAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	cfg := clientConfig(t, srv, user, pass)
+	host, port, _ := net.SplitHostPort(proxy.Addr())
+	cfg.Host = host
+	cfg.Port, _ = strconv.Atoi(port)
+	cfg.AckInterval = time.Hour // no ack requests: the messages stay unacked
+	cfg.AckEvery = 1000
+	c, rec := connect(t, cfg)
+	proxy.Pause() // what the client writes now never reaches the server
+	ids := []string{"u1", "u2", "u3"}
+	for _, id := range ids {
+		if _, err := c.SendMessage(xmppclient.OutgoingMessage{To: xmppclient.MustParseJID("nobody@localhost"), ID: id, Body: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The server forgets the session (crash), so the next one is fresh.
+	if err := srv.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Resume()
+	proxy.KillAll()
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	var got xmppclient.SessionEvent
+	rec.waitFor(t, 20*time.Second, "a fresh session", func(evs []xmppclient.Event) bool {
+		n := 0
+		for _, e := range evs {
+			if s, ok := e.(xmppclient.SessionEvent); ok {
+				n++
+				if n == 2 {
+					got = s
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if got.Resumed || strings.Join(got.Unacked, ",") != "u1,u2,u3" || len(got.Resent) != 0 {
+		t.Fatalf("fresh session = %+v, want Unacked u1,u2,u3 and nothing resent", got)
+	}
+	if n := c.Unacked(); n != 0 {
+		t.Errorf("%d stanzas still queued in the engine after a fresh session", n)
 	}
 }
