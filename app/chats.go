@@ -39,6 +39,15 @@ const firstSyncPages = 4
 // at 12:00:05.800 that comes later from the archive stamped 12:00:05.
 func localTime() time.Time { return time.Now().Truncate(time.Second) }
 
+// chatFeatures are the disco#info features Parley announces for what the
+// chat service understands (XEP-0030/0115), so other clients send receipt
+// requests, markers, chat states, corrections and retractions.
+var chatFeatures = []string{
+	xmppclient.NSReceipts, xmppclient.NSChatMarkers, xmppclient.NSChatStates,
+	xmppclient.NSCorrection, xmppclient.NSRetract, xmppclient.NSStanzaID,
+	xmppclient.NSOOB, "urn:xmpp:styling:0", "http://jabber.org/protocol/nick+notify",
+}
+
 // ErrNoHistory: no profile (and so no history) is open yet.
 var ErrNoHistory = errors.New("no account is open, so there is no history yet")
 
@@ -275,7 +284,8 @@ func (c *ChatService) handleEvent(client *xmppclient.Client, ev xmppclient.Event
 		}
 		c.received(client, m, false, true)
 	case xmppclient.CarbonEvent:
-		c.received(client, ev.Message, ev.Sent, true)
+		// Not live for us: the resource it was for confirms receipt.
+		c.received(client, ev.Message, ev.Sent, false)
 	case xmppclient.AckEvent:
 		c.acked(ev.IDs)
 	}
@@ -293,6 +303,12 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 	c.sessCtx, c.sessStop = context.WithCancel(context.Background())
 	ctx := c.sessCtx
 	c.flushing, c.deferred = true, 0
+	// The engine does not resend what a lost session left unacknowledged:
+	// those messages are still queued in the history, and the outbox flush
+	// after the archive check sends the ones the server never got.
+	for _, id := range ev.Unacked {
+		delete(c.inflight, id)
+	}
 	c.mu.Unlock()
 	if !ev.Resumed {
 		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -372,7 +388,8 @@ func (c *ChatService) toStore(m xmppclient.ChatMessage, own string, outgoing boo
 	return sm, true
 }
 
-// received handles a live message or carbon.
+// received handles a live message or carbon; live is false for carbons
+// (only the resource a message was for answers its receipt request).
 func (c *ChatService) received(client *xmppclient.Client, m xmppclient.ChatMessage, sentCarbon, live bool) {
 	st, err := c.history()
 	if err != nil {
@@ -461,10 +478,14 @@ func (c *ChatService) acked(ids []string) {
 	for _, id := range ids {
 		c.mu.Lock()
 		peer, ok := c.inflight[id]
-		delete(c.inflight, id)
 		c.mu.Unlock()
 		if ok {
+			// The history first, then forget it in flight: an outbox
+			// flush that finds it no longer in flight then reads "sent".
 			c.setState(st, peer, id, store.StateSent)
+			c.mu.Lock()
+			delete(c.inflight, id)
+			c.mu.Unlock()
 		}
 	}
 }
@@ -472,6 +493,8 @@ func (c *ChatService) acked(ids []string) {
 // catchUp reads the archive from the last message seen, page by page,
 // storing each page and the position after it, so an interrupted catch-up
 // resumes where it stopped. A new profile fetches the newest pages only.
+// Going forward, a page is stored while the next one is fetched: the
+// server's time and the history's overlap.
 func (c *ChatService) catchUp(ctx context.Context, client *xmppclient.Client) {
 	st, err := c.history()
 	if err != nil {
@@ -480,7 +503,18 @@ func (c *ChatService) catchUp(ctx context.Context, client *xmppclient.Client) {
 	own := client.JID().Bare()
 	c.setSync(SyncProgress{Active: true})
 	fetched := 0
+	// storing carries the outcome of the forward page being stored (nil: none).
+	var storing chan error
+	waitStored := func() error {
+		if storing == nil {
+			return nil
+		}
+		err := <-storing
+		storing = nil
+		return err
+	}
 	fail := func(err error) {
+		_ = waitStored()
 		if ctx.Err() == nil {
 			c.log.Warn("archive catch-up stopped", "err", err)
 			c.setSync(SyncProgress{Fetched: fetched, Err: err})
@@ -506,8 +540,11 @@ func (c *ChatService) catchUp(ctx context.Context, client *xmppclient.Client) {
 			// The last message we saw has expired from the archive: what
 			// lies between is lost to us; fetch the newest and note the gap.
 			c.log.Info("the archive no longer has the last message seen; some history is missing", "after", q.After)
+			if err := waitStored(); err != nil {
+				fail(err)
+				return
+			}
 			q = xmppclient.MAMQuery{Max: catchUpPage, Last: true}
-			found = false
 			pages = -1 // the newest-first pass starts now (its first page sets newest)
 			continue
 		}
@@ -527,33 +564,41 @@ func (c *ChatService) catchUp(ctx context.Context, client *xmppclient.Client) {
 			}
 			msgs = append(msgs, sm)
 		}
-		if len(msgs) > 0 {
-			if q.Last {
+		fetched += len(page.Messages)
+		if q.Last {
+			if n := len(page.Messages); n > 0 {
 				// Newest first: keep the pages and store them oldest
 				// first at the end. The archive's stamps have whole
 				// seconds, so messages of one second are ordered by
 				// arrival in the history: storing a newer page first
-				// would put it before the older one.
-				newestFirst = append(newestFirst, msgs)
-			} else if err := c.saveArchived(ctx, st, msgs); err != nil {
+				// would put it before the older one. Remember the
+				// newest message only once.
+				if len(msgs) > 0 {
+					newestFirst = append(newestFirst, msgs)
+				}
+				if pages == 0 {
+					last := page.Messages[n-1]
+					newest = store.SyncPosition{Archive: own.String(), LastID: last.ArchiveID, Time: last.Stamp}
+				}
+			}
+		} else {
+			// Store the page, then the position after it, while the next
+			// page is fetched; pages are stored one after the other.
+			if err := waitStored(); err != nil {
 				fail(err)
 				return
 			}
-		}
-		fetched += len(page.Messages)
-		if n := len(page.Messages); n > 0 {
-			last := page.Messages[n-1]
-			if q.Last {
-				// Backwards from the newest: remember the newest only once.
-				if pages == 0 {
-					newest = store.SyncPosition{Archive: own.String(), LastID: last.ArchiveID, Time: last.Stamp}
-				}
-			} else {
+			if n := len(page.Messages); n > 0 {
+				last := page.Messages[n-1]
 				newest = store.SyncPosition{Archive: own.String(), LastID: last.ArchiveID, Time: last.Stamp}
-				if err := st.SetSyncPosition(ctx, newest); err != nil {
-					fail(err)
-					return
-				}
+				storing = make(chan error, 1)
+				go func(msgs []store.Message, p store.SyncPosition) {
+					err := c.saveArchived(ctx, st, msgs)
+					if err == nil {
+						err = st.SetSyncPosition(ctx, p)
+					}
+					storing <- err
+				}(msgs, newest)
 			}
 		}
 		c.setSync(SyncProgress{Active: true, Fetched: fetched})
@@ -587,11 +632,18 @@ func (c *ChatService) catchUp(ctx context.Context, client *xmppclient.Client) {
 		}
 		q.After = page.Last
 	}
+	if err := waitStored(); err != nil {
+		fail(err)
+		return
+	}
 	c.setSync(SyncProgress{Fetched: fetched})
 }
 
 // saveArchived stores one page of archived messages in one transaction.
 func (c *ChatService) saveArchived(ctx context.Context, st *store.Store, msgs []store.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
 	saved, err := st.SaveBatch(ctx, msgs)
 	if err != nil {
 		return err
@@ -646,7 +698,7 @@ func (c *ChatService) flushOutbox(ctx context.Context, client *xmppclient.Client
 			if ctx.Err() != nil {
 				return
 			}
-			if err := c.transmit(client, m); err != nil {
+			if err := c.transmit(client, m, st); err != nil {
 				c.log.Info("outbox: not sent yet", "id", m.MessageID, "err", err)
 				return
 			}
@@ -662,8 +714,10 @@ func (c *ChatService) flushOutbox(ctx context.Context, client *xmppclient.Client
 	}
 }
 
-// transmit writes one stored outgoing message.
-func (c *ChatService) transmit(client *xmppclient.Client, m store.Message) error {
+// transmit writes one stored outgoing message. With recheck (not nil), m
+// comes from an earlier read of the outbox: it is written only if the
+// history still has it queued (acked meanwhile: it went out already).
+func (c *ChatService) transmit(client *xmppclient.Client, m store.Message, recheck *store.Store) error {
 	to, err := xmppclient.ParseJID(m.Conversation)
 	if err != nil {
 		return err
@@ -672,10 +726,21 @@ func (c *ChatService) transmit(client *xmppclient.Client, m store.Message) error
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	c.mu.Lock()
-	if _, flying := c.inflight[id]; flying {
-		c.mu.Unlock()
+	_, flying := c.inflight[id]
+	c.mu.Unlock()
+	if flying {
 		return nil // written already (by Send or by the outbox flush)
 	}
+	if recheck != nil {
+		cur, err := recheck.Get(context.Background(), m.ID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && cur.State != store.StateQueued {
+			return nil // deleted, or acked meanwhile
+		}
+		if err != nil {
+			return err
+		}
+	}
+	c.mu.Lock()
 	c.inflight[id] = m.Conversation
 	c.mu.Unlock()
 	_, err = client.SendMessage(xmppclient.OutgoingMessage{To: to, ID: id, Body: m.Body, RequestReceipt: true, Markable: true, ChatState: xmppclient.StateActive})
@@ -733,7 +798,7 @@ func (c *ChatService) Send(ctx context.Context, peer, body string) (store.Messag
 	}
 	c.mu.Unlock()
 	if client != nil && !later {
-		if err := c.transmit(client, m); err != nil {
+		if err := c.transmit(client, m, nil); err != nil {
 			c.log.Info("message queued until the connection is back", "err", err)
 		}
 	}
@@ -977,7 +1042,7 @@ func (c *ChatService) Retry(ctx context.Context, m store.Message) error {
 	}
 	c.notify(ChatChange{Peers: []string{m.Conversation}})
 	if client := c.currentClient(); client != nil {
-		return c.transmit(client, m)
+		return c.transmit(client, m, nil)
 	}
 	return nil
 }

@@ -115,6 +115,15 @@ func waitSlix(t *testing.T, p *xmpptest.SlixPeer, what string, ok func(xmpptest.
 	return ev
 }
 
+// slixHas reports whether the slixmpp peer has had an event matching ok
+// so far (it does not wait).
+func slixHas(p *xmpptest.SlixPeer, ok func(xmpptest.PeerEvent) bool) (xmpptest.PeerEvent, bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ev, err := p.WaitEvent(ctx, ok)
+	return ev, err == nil
+}
+
 func slixMessage(body string) func(xmpptest.PeerEvent) bool {
 	return func(e xmpptest.PeerEvent) bool { return e.Event == "message" && e.Body == body }
 }
@@ -386,11 +395,26 @@ func TestChatCarbonsBetweenTwoResources(t *testing.T) {
 	}
 	waitSlix(t, bob, "the message from resource one", slixMessage("sent on resource one"))
 
-	if err := bob.Send(oneFull, "to resource one only", "slix-full-1"); err != nil {
+	if err := bob.SendOpts(oneFull, "to resource one only", "slix-full-1", true, false); err != nil {
 		t.Fatal(err)
 	}
 	waitHistory(t, one.Chats(), bobJID, "the message on resource one", hasBody(store.In, "to resource one only"))
 	waitHistory(t, two.Chats(), bobJID, "the received carbon on resource two", hasBody(store.In, "to resource one only"))
+	// Only the resource the message was for confirms it (XEP-0184): a
+	// carbon copy gets no receipt. A message from two, after the carbon,
+	// orders anything two sent about it.
+	if _, err := two.Chats().Send(ctx, bobJID, "sent on resource two"); err != nil {
+		t.Fatal(err)
+	}
+	waitSlix(t, bob, "the message from resource two", slixMessage("sent on resource two"))
+	waitSlix(t, bob, "resource one's receipt", func(e xmpptest.PeerEvent) bool {
+		return e.Event == "message" && e.ReceiptFor == "slix-full-1" && e.From == oneFull
+	})
+	if ev, ok := slixHas(bob, func(e xmpptest.PeerEvent) bool {
+		return e.Event == "message" && e.ReceiptFor == "slix-full-1" && e.From != oneFull
+	}); ok {
+		t.Errorf("a receipt for the carbon copy: %+v", ev)
+	}
 
 	// Another user forges carbons (received and sent) and an archive result.
 	malJID, malPass := srv.NewUser(t, "mallory")
@@ -427,8 +451,8 @@ func TestChatCarbonsBetweenTwoResources(t *testing.T) {
 			t.Errorf("a forgery was stored: %+v", m)
 		}
 	}
-	if got := apptest.Bodies(msgs); len(got) != 2 {
-		t.Errorf("conversation with %s on resource one: %q; want the two real messages", bobJID, got)
+	if got := apptest.Bodies(msgs); len(got) != 3 {
+		t.Errorf("conversation with %s on resource one: %q; want the three real messages", bobJID, got)
 	}
 	convs, err := one.Chats().Conversations(ctx)
 	if err != nil {

@@ -655,6 +655,7 @@ func (s *Service) config(p *Profile, bare string, req LoginRequest, password str
 		PinnedFingerprints: st.PinnedFingerprints,
 		ClientName:         "Parley",
 		ClientVersion:      s.opts.Version,
+		Features:           chatFeatures,
 		Logger:             s.log,
 	}
 	if caFile := p.CAFilePath(); caFile != "" {
