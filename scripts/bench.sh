@@ -5,6 +5,8 @@
 #
 # Env: BENCH_ONLY="login ..."  run only these sections (default: all)
 #      LOGIN_N=30               logins per client in the login benchmark
+#      CONTACTS_N=7             runs per case in the contacts benchmark
+#      CHAT_ROUNDS=5            timed rounds of the chat burst and catch-up benchmarks
 #      PYTHON=/usr/bin/python3  the Python with slixmpp (Debian's python3-slixmpp, not a pyenv one)
 #      GO=go                    the go command
 set -euo pipefail
@@ -27,7 +29,25 @@ bench_login() {
   "$GO" run ./bench/login -n "${LOGIN_N:-30}" -python "$PYTHON" -json "$OUT/login.json"
 }
 
-BENCHES=(login)
+# contacts: a 5,000-contact roster on an isolated Prosody: login to the full list rendered in the
+# contacts view (fresh profile), the list from the stored roster before the server answers, and the heap
+# the list costs, rendered headless with Fyne's test driver. Goals: < 300 ms, < 100 ms, < 30 MB.
+bench_contacts() {
+  "$GO" run ./bench/contacts -n "${CONTACTS_N:-7}" -json "$OUT/contacts.json"
+}
+
+# chat: the chat service (app.ChatService and its SQLite history), each part side by side with its
+# baseline in one run: a burst of 10,000 incoming messages through Prosody (MAM off) stored, against a
+# raw socket reader that only counts them (goal >= 0.8 of its rate); catch-up of 10,000 archived messages
+# against slixmpp paging the same archive (goal <= half its time); opening a chat holding 100,000
+# messages (goal < 50 ms; the render part waits for the chat view); search over 1,000,000 stored
+# messages (goal median < 50 ms). The 1,000,000-message history is generated once into
+# bin/bench/chat-data (about a minute) and reused.
+bench_chat() {
+  "$GO" run ./bench/chat -rounds "${CHAT_ROUNDS:-5}" -python "$PYTHON" -data "$OUT/chat-data"
+}
+
+BENCHES=(login contacts chat)
 
 # --- runner -----------------------------------------------------------------------------------------
 
