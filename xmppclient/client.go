@@ -360,6 +360,10 @@ func (c *Client) run(cn *conn) {
 	}
 }
 
+// unsolicitedAckEvery: the client acknowledges received stanzas by itself
+// after this many (see handleElement).
+const unsolicitedAckEvery = 64
+
 // isFatalStreamError: stream errors after which reconnecting would only
 // fight another client or be refused again.
 func isFatalStreamError(err error) bool {
@@ -487,11 +491,21 @@ func (c *Client) handleElement(cn *conn, el element) error {
 		return streamErrorOf(cn.er.header, el)
 	case name.Space == nsClient && (name.Local == "message" || name.Local == "presence" || name.Local == "iq"):
 		c.out.Lock()
+		ackNow := ""
 		if c.sm.enabled {
 			c.sm.inbound++
+			if c.sm.inbound%unsolicitedAckEvery == 0 {
+				ackNow = strconv.FormatUint(uint64(c.sm.inbound), 10)
+			}
 		}
 		c.out.Unlock()
 		c.handleStanza(cn, el)
+		if ackNow != "" {
+			// XEP-0198 allows an <a/> at any time. Without it the server
+			// keeps every stanza of a burst (an archive page, a flood)
+			// queued until it asks; a short queue is cheaper for it.
+			return cn.writeString("<a xmlns='" + nsSM + "' h='" + ackNow + "'/>")
+		}
 		return nil
 	default:
 		c.log.Warn("ignoring unexpected top-level element", "name", name.Local, "ns", name.Space)
