@@ -114,7 +114,20 @@ func matchExpr(text string) string {
 		words = words[:maxQueryTerms]
 	}
 	last, _ := utf8.DecodeLastRuneInString(text)
-	prefix := !unicode.IsSpace(last) && len(words[len(words)-1]) > 1
+	// The last word is matched as a prefix (the user may still be typing),
+	// except a word of one or two ASCII characters: the index keeps 3-letter
+	// prefixes, and a shorter prefix of a frequent word scans a large part
+	// of it (60 ms over a million messages for "no*", 0.3 ms for "no").
+	// Scripts without spaces (Chinese, Japanese) keep the prefix: a short
+	// run of their characters is a real search.
+	lastWord := words[len(words)-1]
+	shortASCII := len(lastWord) < 3
+	for _, r := range lastWord {
+		if r >= utf8.RuneSelf {
+			shortASCII = false
+		}
+	}
+	prefix := !unicode.IsSpace(last) && !shortASCII
 	var b strings.Builder
 	for i, w := range words {
 		if n := 0; utf8.RuneCountInString(w) > maxTermRunes {

@@ -199,9 +199,11 @@ func TestMatchExpr(t *testing.T) {
 		"hello ":           `body : ("hello")`,
 		"two words":        `body : ("two" "words"*)`,
 		`say "hi"`:         `body : ("say" """hi"""*)`,
-		"a":                `body : ("a")`, // one ASCII letter: no prefix
+		"a":                `body : ("a")`,  // one ASCII letter: no prefix
+		"no":               `body : ("no")`, // two: no prefix either (too broad to be fast)
+		"bri":              `body : ("bri"*)`,
 		"我":                `body : ("我"*)`,
-		"xx\x00yy":         `body : ("xx" "yy"*)`,
+		"xx\x00yyy":        `body : ("xx" "yyy"*)`,
 		"\xffbad":          `body : ("bad"*)`,
 		"":                 ``,
 		" \t\n":            ``,
