@@ -37,18 +37,7 @@ func StartEjabberd(opts EjabberdOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		s, err := startEjabberdOnce(script, opts)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-		if !strings.Contains(err.Error(), "did not listen") && !strings.Contains(err.Error(), "eaddrinuse") {
-			break
-		}
-	}
-	return nil, lastErr
+	return startWithRetry(func() (*Server, error) { return startEjabberdOnce(script, opts) }, "did not listen", "eaddrinuse")
 }
 
 func startEjabberdOnce(script string, opts EjabberdOptions) (*Server, error) {

@@ -43,18 +43,7 @@ func StartProsody(opts ProsodyOptions) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		s, err := startProsodyOnce(script, opts)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-		if !strings.Contains(err.Error(), "did not listen") && !strings.Contains(err.Error(), "in use") {
-			break // only port trouble is worth another block
-		}
-	}
-	return nil, lastErr
+	return startWithRetry(func() (*Server, error) { return startProsodyOnce(script, opts) }, "did not listen", "in use")
 }
 
 func startProsodyOnce(script string, opts ProsodyOptions) (*Server, error) {

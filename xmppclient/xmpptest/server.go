@@ -518,3 +518,25 @@ func installSignals() {
 		}()
 	})
 }
+
+// startWithRetry runs start up to three times while it fails with port
+// trouble (an error containing one of portErrs): only that is worth another
+// port block; any other failure is returned at once.
+func startWithRetry(start func() (*Server, error), portErrs ...string) (*Server, error) {
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		s, err := start()
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+		portTrouble := false
+		for _, e := range portErrs {
+			portTrouble = portTrouble || strings.Contains(err.Error(), e)
+		}
+		if !portTrouble {
+			break
+		}
+	}
+	return nil, lastErr
+}
