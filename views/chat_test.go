@@ -763,6 +763,11 @@ func TestChatWithPeerOverServer(t *testing.T) {
 	if st := bob.Svc.Chats().Typing(me.JID); st != app.ChatStateActive {
 		t.Errorf("Bob sees chat state %q after our message, want active", st)
 	}
+	// Leaving the window makes us inactive for Bob; coming back, active.
+	h.ui.do(func() { h.v.SetFocused(false) })
+	waitCond(t, "Bob seeing us inactive", func() bool { return bob.Svc.Chats().Typing(me.JID) == app.ChatStateInactive })
+	h.ui.do(func() { h.v.SetFocused(true) })
+	waitCond(t, "Bob seeing us active again", func() bool { return bob.Svc.Chats().Typing(me.JID) == app.ChatStateActive })
 	h.wait("Hi Bob delivered", func() bool {
 		r, ok := h.rowFor("Hi Bob")
 		return ok && r.view.row.lay.ticks == tickDelivered && h.v.chat.atBottom()

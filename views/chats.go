@@ -282,9 +282,19 @@ func (c *ChatsView) Stop() {
 func (c *ChatsView) SetFocused(focused bool) {
 	c.focused = focused
 	c.focusedFlag.Store(focused)
+	peer := c.chat.peer
 	if focused {
 		c.notes.drop()
 		c.maybeMarkRead()
+		// XEP-0085: back in the chat after being inactive.
+		if peer != "" && c.statePeer == peer && c.stateSent == app.ChatStateInactive {
+			c.sendState(peer, app.ChatStateActive)
+		}
+		return
+	}
+	// XEP-0085: the user left the window; the peer sees them inactive.
+	if peer != "" && c.statePeer == peer && c.stateSent != app.ChatStateInactive && c.stateSent != app.ChatStateGone {
+		c.sendState(peer, app.ChatStateInactive)
 	}
 }
 
@@ -541,8 +551,9 @@ func (c *ChatsView) leaveChat() {
 	if c.idle != nil {
 		c.idle.Stop()
 	}
-	if c.statePeer == peer && c.stateSent == app.ChatStateComposing {
-		c.sendState(peer, app.ChatStatePaused)
+	// XEP-0085: leaving a chat we took part in makes us inactive there.
+	if c.statePeer == peer && c.stateSent != app.ChatStateInactive && c.stateSent != app.ChatStateGone {
+		c.sendState(peer, app.ChatStateInactive)
 	}
 }
 
