@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -365,8 +366,13 @@ func KillTCP(addr string) (int, error) {
 		return 0, fmt.Errorf("xmpptest: KillTCP: bad address or port %q", addr)
 	}
 	p := ":" + strconv.Itoa(port)
-	cmd := exec.Command("ss", "-K", "-t", "-n", "-H", "exclude", "listening",
-		"(", "sport", "=", p, "or", "dport", "=", p, ")")
+	args := []string{"-K", "-t", "-n", "-H", "exclude", "listening", "(", "sport", "=", p, "or", "dport", "=", p, ")"}
+	cmd := exec.Command("ss", args...)
+	if os.Geteuid() != 0 {
+		// Killing sockets needs CAP_NET_ADMIN: as a normal user go through
+		// sudo without a prompt (as make deps does); a refusal is an error.
+		cmd = exec.Command("sudo", append([]string{"-n", "ss"}, args...)...)
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("xmpptest: ss -K: %v: %s", err, out)
