@@ -885,6 +885,11 @@ func TestChatWithPeerOverServer(t *testing.T) {
 			t.Errorf("Bob's composer holds %q, want the draft", h.v.composer.Text)
 		}
 	})
+	// Closing the chats (window closed, or logout) tells Bob we are gone.
+	h.ui.do(func() { test.Type(h.v.composer, "x") })
+	waitCond(t, "Bob seeing us compose again", func() bool { return bob.Svc.Chats().Typing(me.JID) == app.ChatStateComposing })
+	h.ui.do(h.v.Stop)
+	waitCond(t, "Bob seeing us gone", func() bool { return bob.Svc.Chats().Typing(me.JID) == app.ChatStateGone })
 }
 
 func TestWindowChatsFromLinkContactsAndTitle(t *testing.T) {

@@ -272,6 +272,12 @@ func (c *ChatsView) Stop() {
 			_ = c.svc.SetDraft(ctx, peer, text)
 			cancel()
 		}
+		// XEP-0085: closing the chat (the window, or logging out) ends our
+		// part in it. A plain write, done before the session closes.
+		if c.statePeer == peer && c.stateSent != app.ChatStateGone {
+			c.stateSent = app.ChatStateGone
+			_ = c.svc.SendChatState(peer, app.ChatStateGone)
+		}
 	}
 	c.notes.stop()
 	c.stop()
