@@ -21,11 +21,6 @@ func TestMain(m *testing.M) { os.Exit(xmpptest.Main(m)) }
 // clientConfig is a Config for user on srv over STARTTLS, trusting the test CA.
 func clientConfig(t testing.TB, srv *xmpptest.Server, user, pass string) xmppclient.Config {
 	t.Helper()
-	host, port, err := net.SplitHostPort(srv.C2SAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := strconv.Atoi(port)
 	level := slog.LevelWarn
 	if testing.Verbose() {
 		level = slog.LevelInfo
@@ -33,14 +28,25 @@ func clientConfig(t testing.TB, srv *xmpptest.Server, user, pass string) xmppcli
 	if os.Getenv("XMPP_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	return xmppclient.Config{
+	cfg := xmppclient.Config{
 		JID:      xmppclient.MustParseJID(srv.JID(user)),
 		Password: pass,
-		Host:     host,
-		Port:     p,
 		RootCAs:  srv.CAPool,
 		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level})),
 	}
+	dialVia(t, &cfg, srv.C2SAddr)
+	return cfg
+}
+
+// dialVia points cfg at addr (a proxy, or another port of the server).
+func dialVia(t testing.TB, cfg *xmppclient.Config, addr string) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Host = host
+	cfg.Port, _ = strconv.Atoi(port)
 }
 
 type testWriter struct{ t testing.TB }

@@ -112,9 +112,7 @@ func TestDirectTLSAndSTARTTLS(t *testing.T) {
 	cfg := clientConfig(t, srv, user, pass)
 	connect(t, cfg) // STARTTLS on the c2s port
 
-	host, port, _ := net.SplitHostPort(srv.DirectTLSAddr)
-	cfg.Host = host
-	cfg.Port, _ = strconv.Atoi(port)
+	dialVia(t, &cfg, srv.DirectTLSAddr)
 	cfg.DirectTLS = true
 	c, _ := connect(t, cfg)
 	if info, _ := c.ConnInfo(); info.TLSVersion == "" {
@@ -131,9 +129,7 @@ func TestStrippedSTARTTLSIsRefusedBeforeCredentials(t *testing.T) {
 	}
 	defer proxy.Close()
 	cfg := clientConfig(t, srv, user, pass)
-	host, port, _ := net.SplitHostPort(proxy.Addr())
-	cfg.Host = host
-	cfg.Port, _ = strconv.Atoi(port)
+	dialVia(t, &cfg, proxy.Addr())
 	_, err = tryConnect(t, cfg)
 	if !errors.Is(err, xmppclient.ErrInsecureServer) {
 		t.Fatalf("want ErrInsecureServer, got %v", err)

@@ -9,8 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,24 +121,13 @@ func TestUndecodableStanzasAreSkipped(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := peer.WaitElement(ctx, func(e xmpptest.RawElement) bool {
-		return e.Name == "iq" && contains(e.Raw, "iqjunk") && contains(e.Raw, "service-unavailable")
+		return e.Name == "iq" && strings.Contains(e.Raw, "iqjunk") && strings.Contains(e.Raw, "service-unavailable")
 	}); err != nil {
 		t.Errorf("no service-unavailable reply to the unhandled IQ: %v", err)
 	}
 	if err := c.Ping(ctx, xmppclient.JID{}); err != nil {
 		t.Errorf("ping after junk: %v", err)
 	}
-}
-
-func contains(s, sub string) bool { return len(sub) == 0 || indexOf(s, sub) >= 0 }
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 func TestKilledConnectionResumesAndDeliversExactlyOnce(t *testing.T) {
@@ -244,9 +231,7 @@ func TestSilentBreakIsDetectedByPing(t *testing.T) {
 	}
 	defer proxy.Close()
 	cfg := clientConfig(t, srv, user, pass)
-	host, port, _ := net.SplitHostPort(proxy.Addr())
-	cfg.Host = host
-	cfg.Port, _ = strconv.Atoi(port)
+	dialVia(t, &cfg, proxy.Addr())
 	cfg.PingInterval = 500 * time.Millisecond
 	cfg.PingTimeout = 500 * time.Millisecond
 	c, rec := connect(t, cfg)
@@ -274,9 +259,7 @@ func TestSendWhileDisconnectedIsQueuedForResume(t *testing.T) {
 	}
 	defer proxy.Close()
 	cfg := clientConfig(t, srv, user, pass)
-	host, port, _ := net.SplitHostPort(proxy.Addr())
-	cfg.Host = host
-	cfg.Port, _ = strconv.Atoi(port)
+	dialVia(t, &cfg, proxy.Addr())
 	cfg.ReconnectMin = 2 * time.Second
 	c, rec := connect(t, cfg)
 	proxy.KillAll()
@@ -356,9 +339,7 @@ func TestFreshSessionReportsUnackedMessagesWithoutResending(t *testing.T) {
 	}
 	defer proxy.Close()
 	cfg := clientConfig(t, srv, user, pass)
-	host, port, _ := net.SplitHostPort(proxy.Addr())
-	cfg.Host = host
-	cfg.Port, _ = strconv.Atoi(port)
+	dialVia(t, &cfg, proxy.Addr())
 	cfg.AckInterval = time.Hour // no ack requests: the messages stay unacked
 	cfg.AckEvery = 1000
 	c, rec := connect(t, cfg)

@@ -300,27 +300,7 @@ func (p *RawPeer) Received() []RawMessage {
 func (p *RawPeer) Messages() <-chan RawMessage {
 	p.chOnce.Do(func() {
 		p.ch = make(chan RawMessage, 256)
-		go func() {
-			defer close(p.ch)
-			for i := 0; ; i++ {
-				p.mu.Lock()
-				for i >= len(p.msgs) {
-					select {
-					case <-p.done:
-						p.mu.Unlock()
-						return
-					default:
-					}
-					n := p.notify
-					p.mu.Unlock()
-					<-n
-					p.mu.Lock()
-				}
-				m := p.msgs[i]
-				p.mu.Unlock()
-				p.ch <- m
-			}
-		}()
+		go follow(&p.mu, &p.msgs, &p.notify, p.done, p.ch)
 	})
 	return p.ch
 }
@@ -328,54 +308,17 @@ func (p *RawPeer) Messages() <-chan RawMessage {
 // WaitFor returns the first message received (before or after the call) for which pred is
 // true, or an error when ctx ends or the connection closes first.
 func (p *RawPeer) WaitFor(ctx context.Context, pred func(RawMessage) bool) (RawMessage, error) {
-	for i := 0; ; {
-		p.mu.Lock()
-		for ; i < len(p.msgs); i++ {
-			if pred(p.msgs[i]) {
-				m := p.msgs[i]
-				p.mu.Unlock()
-				return m, nil
-			}
-		}
-		n, done, err := p.notify, p.done, p.err
-		p.mu.Unlock()
-		select {
-		case <-done:
-			return RawMessage{}, fmt.Errorf("xmpptest: connection closed while waiting (%v)", err)
-		default:
-		}
-		select {
-		case <-n:
-		case <-ctx.Done():
-			return RawMessage{}, ctx.Err()
-		}
-	}
+	return waitIn(ctx, &p.mu, &p.msgs, &p.notify, p.done, p.closedErr, pred)
 }
 
 // WaitElement is WaitFor for elements other than <message> (iq, presence, stream:error...).
 func (p *RawPeer) WaitElement(ctx context.Context, pred func(RawElement) bool) (RawElement, error) {
-	for i := 0; ; {
-		p.mu.Lock()
-		for ; i < len(p.others); i++ {
-			if pred(p.others[i]) {
-				e := p.others[i]
-				p.mu.Unlock()
-				return e, nil
-			}
-		}
-		n, done, err := p.notify, p.done, p.err
-		p.mu.Unlock()
-		select {
-		case <-done:
-			return RawElement{}, fmt.Errorf("xmpptest: connection closed while waiting (%v)", err)
-		default:
-		}
-		select {
-		case <-n:
-		case <-ctx.Done():
-			return RawElement{}, ctx.Err()
-		}
-	}
+	return waitIn(ctx, &p.mu, &p.others, &p.notify, p.done, p.closedErr, pred)
+}
+
+// closedErr is the error of a wait that ended with the connection; p.mu is held.
+func (p *RawPeer) closedErr() error {
+	return fmt.Errorf("xmpptest: connection closed while waiting (%v)", p.err)
 }
 
 // WaitCount waits until at least n messages have arrived (works with CountOnly).

@@ -254,27 +254,7 @@ func (p *SlixPeer) SetPresence(show, status string) error {
 func (p *SlixPeer) Messages() <-chan PeerMessage {
 	p.chOnce.Do(func() {
 		p.ch = make(chan PeerMessage, 256)
-		go func() {
-			defer close(p.ch)
-			for i := 0; ; i++ {
-				p.mu.Lock()
-				for i >= len(p.msgs) {
-					select {
-					case <-p.done:
-						p.mu.Unlock()
-						return
-					default:
-					}
-					n := p.notify
-					p.mu.Unlock()
-					<-n
-					p.mu.Lock()
-				}
-				m := p.msgs[i]
-				p.mu.Unlock()
-				p.ch <- m
-			}
-		}()
+		go follow(&p.mu, &p.msgs, &p.notify, p.done, p.ch)
 	})
 	return p.ch
 }
@@ -289,28 +269,8 @@ func (p *SlixPeer) WaitFor(ctx context.Context, pred func(PeerMessage) bool) (Pe
 
 // WaitEvent returns the first event (before or after the call) matching pred.
 func (p *SlixPeer) WaitEvent(ctx context.Context, pred func(PeerEvent) bool) (PeerEvent, error) {
-	for i := 0; ; {
-		p.mu.Lock()
-		for ; i < len(p.events); i++ {
-			if pred(p.events[i]) {
-				e := p.events[i]
-				p.mu.Unlock()
-				return e, nil
-			}
-		}
-		n, done := p.notify, p.done
-		p.mu.Unlock()
-		select {
-		case <-done:
-			return PeerEvent{}, errors.New("xmpptest: slixmpp peer exited")
-		default:
-		}
-		select {
-		case <-n:
-		case <-ctx.Done():
-			return PeerEvent{}, ctx.Err()
-		}
-	}
+	return waitIn(ctx, &p.mu, &p.events, &p.notify, p.done,
+		func() error { return errors.New("xmpptest: slixmpp peer exited") }, pred)
 }
 
 // Count returns how many messages arrived so far.
