@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"image/png"
 	"os"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -18,58 +17,13 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"parley/bench/internal/uiqueue"
 	"parley/app"
 	"parley/views"
 )
 
 // winSize is the main window's size after login (views/window.go).
 var winSize = fyne.NewSize(900, 650)
-
-// uiQueue runs the view's UI work on the goroutine that calls pump.
-type uiQueue struct {
-	mu   sync.Mutex
-	fns  []func()
-	wake chan struct{}
-}
-
-func newUIQueue() *uiQueue { return &uiQueue{wake: make(chan struct{}, 1)} }
-
-func (q *uiQueue) do(fn func()) {
-	q.mu.Lock()
-	q.fns = append(q.fns, fn)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-// pump runs queued functions until done holds (checked before each and when idle), or fails
-// after timeout.
-func (q *uiQueue) pump(timeout time.Duration, done func() bool) error {
-	limit := time.NewTimer(timeout)
-	defer limit.Stop()
-	for {
-		if done() {
-			return nil
-		}
-		q.mu.Lock()
-		var fn func()
-		if len(q.fns) > 0 {
-			fn, q.fns = q.fns[0], q.fns[1:]
-		}
-		q.mu.Unlock()
-		if fn != nil {
-			fn()
-			continue
-		}
-		select {
-		case <-q.wake:
-		case <-limit.C:
-			return errTimeout
-		}
-	}
-}
 
 // lists returns the widget.Lists in the window's content.
 func lists(o fyne.CanvasObject) []*widget.List {
@@ -99,17 +53,17 @@ func lists(o fyne.CanvasObject) []*widget.List {
 // chatRendered is a headless chats tab on svc's history.
 type chatRendered struct {
 	win fyne.Window
-	ui  *uiQueue
+	ui  *uiqueue.Queue
 	cv  *views.ChatsView
 }
 
 func newChatRendered(svc *app.Service) *chatRendered {
 	a := test.NewApp()
 	a.Settings().SetTheme(theme.DefaultTheme())
-	r := &chatRendered{ui: newUIQueue()}
+	r := &chatRendered{ui: uiqueue.New()}
 	r.win = test.NewWindow(nil)
 	r.win.Resize(winSize)
-	r.cv = views.NewChatsView(r.win, svc.Chats(), svc.Contacts(), views.ChatsOptions{Do: r.ui.do,
+	r.cv = views.NewChatsView(r.win, svc.Chats(), svc.Contacts(), views.ChatsOptions{Do: r.ui.Do,
 		Notify: func(*fyne.Notification) {}})
 	r.win.SetContent(r.cv.Content())
 	return r
@@ -118,7 +72,7 @@ func newChatRendered(svc *app.Service) *chatRendered {
 // waitList pumps the UI until peer's chat is the one shown ("" for none) and a visible list's
 // length satisfies ok.
 func (r *chatRendered) waitList(what, peer string, ok func(n int) bool) error {
-	if err := r.ui.pump(time.Minute, func() bool {
+	if err := r.ui.Pump(time.Minute, func() bool {
 		if r.cv.Peer() != peer {
 			return false
 		}

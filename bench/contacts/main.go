@@ -39,6 +39,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"parley/bench/internal/uiqueue"
 	"parley/app"
 	"parley/app/apptest"
 	"parley/views"
@@ -102,7 +103,7 @@ type bench struct {
 	srv     *xmpptest.Server
 	app     fyne.App
 	win     fyne.Window
-	ui      *uiQueue
+	ui      *uiqueue.Queue
 	secrets *apptest.MemorySecrets
 	tmp     string
 	jid     string
@@ -143,7 +144,7 @@ func run(ctx context.Context, cfg config) error {
 	a := test.NewApp()
 	a.Settings().SetTheme(theme.DefaultTheme())
 	b := &bench{
-		cfg: cfg, srv: srv, app: a, ui: newUIQueue(), secrets: apptest.NewMemorySecrets(), tmp: tmp,
+		cfg: cfg, srv: srv, app: a, ui: uiqueue.New(), secrets: apptest.NewMemorySecrets(), tmp: tmp,
 		jid: srv.JID(user), host: host, port: port, rows: cfg.contacts + cfg.groups,
 	}
 	b.win = test.NewWindow(nil)
@@ -395,62 +396,6 @@ func (b *bench) rawFetches(ctx context.Context, opts xmpptest.RawOptions, sm boo
 
 // --- the UI goroutine -------------------------------------------------------------------------
 
-// uiQueue stands in for Fyne's main goroutine: the test driver runs fyne.Do inline on the calling
-// goroutine, so the views get do (which only queues, like the real driver), and the benchmark's
-// goroutine runs the queue in pump, touching widgets only there.
-type uiQueue struct {
-	mu   sync.Mutex
-	fns  []func()
-	wake chan struct{}
-}
-
-func newUIQueue() *uiQueue { return &uiQueue{wake: make(chan struct{}, 1)} }
-
-func (q *uiQueue) do(fn func()) {
-	q.mu.Lock()
-	q.fns = append(q.fns, fn)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-// pump runs queued functions one at a time until done() holds (checked before each), or fails
-// after timeout.
-func (q *uiQueue) pump(timeout time.Duration, done func() bool) error {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		if done() {
-			return nil
-		}
-		q.mu.Lock()
-		var fn func()
-		if len(q.fns) > 0 {
-			fn = q.fns[0]
-			q.fns = q.fns[1:]
-		}
-		q.mu.Unlock()
-		if fn != nil {
-			fn()
-			continue
-		}
-		select {
-		case <-q.wake:
-		case <-deadline.C:
-			return fmt.Errorf("timed out after %v", timeout)
-		}
-	}
-}
-
-// drain runs what is queued now, then keeps running for d (so late updates land before a view is
-// dropped or memory is measured).
-func (q *uiQueue) drain(d time.Duration) {
-	end := time.Now().Add(d)
-	_ = q.pump(d, func() bool { return time.Now().After(end) })
-}
-
 // walkObjects calls fn for o and everything under it (containers' objects, widgets' renderer
 // objects) until fn returns false for an object, whose children are then skipped.
 func walkObjects(o fyne.CanvasObject, fn func(fyne.CanvasObject) bool) {
@@ -612,12 +557,12 @@ func (b *bench) coldVia(ctx context.Context, port int, started func(time.Time)) 
 	}
 	s.login = time.Since(t0)
 	var applies atomic.Int64
-	v := views.NewContactsView(b.win, countingContacts{svc.Contacts(), &applies}, b.ui.do)
+	v := views.NewContactsView(b.win, countingContacts{svc.Contacts(), &applies}, b.ui.Do)
 	defer v.Stop()
 	b.win.SetContent(v.Content())
 	b.win.Resize(winSize)
 	lists := findLists(v.Content())
-	if err := b.ui.pump(waitMax, func() bool { return fullList(lists, b.rows) }); err != nil {
+	if err := b.ui.Pump(waitMax, func() bool { return fullList(lists, b.rows) }); err != nil {
 		return "", s, fmt.Errorf("waiting for %d rows: %w (%d contacts)", b.rows, err, len(svc.Contacts().Snapshot().Contacts))
 	}
 	s.full = time.Since(t0)
@@ -631,7 +576,7 @@ func (b *bench) coldVia(ctx context.Context, port int, started func(time.Time)) 
 	if err := b.waitLoaded(svc); err != nil {
 		return "", s, err
 	}
-	b.ui.drain(50 * time.Millisecond)
+	b.ui.Drain(50 * time.Millisecond)
 	return dir, s, svc.Close() // Close writes roster.json
 }
 
@@ -701,12 +646,12 @@ func (b *bench) warm(ctx context.Context, dir string) (warmSample, error) {
 		loginAt.Store(int64(time.Since(t0)))
 		loginDone <- err
 	}()
-	v := views.NewContactsView(b.win, svc.Contacts(), b.ui.do)
+	v := views.NewContactsView(b.win, svc.Contacts(), b.ui.Do)
 	defer v.Stop()
 	b.win.SetContent(v.Content())
 	b.win.Resize(winSize)
 	lists := findLists(v.Content())
-	if err := b.ui.pump(waitMax, func() bool { return fullList(lists, b.rows) }); err != nil {
+	if err := b.ui.Pump(waitMax, func() bool { return fullList(lists, b.rows) }); err != nil {
 		return s, fmt.Errorf("waiting for %d rows: %w", b.rows, err)
 	}
 	tc := time.Now()
@@ -721,7 +666,7 @@ func (b *bench) warm(ctx context.Context, dir string) (warmSample, error) {
 	if err := b.waitLoaded(svc); err != nil {
 		return s, err
 	}
-	b.ui.drain(100 * time.Millisecond)
+	b.ui.Drain(100 * time.Millisecond)
 	s.login = time.Duration(loginAt.Load())
 	s.loaded = time.Duration(loadedAt.Load())
 	return s, svc.Close()
@@ -765,13 +710,13 @@ func (b *bench) window(_ context.Context, dir string) (windowSample, error) {
 		}
 	})
 	defer unsub()
-	w := views.NewWindow(b.app, svc, views.WindowOptions{Do: b.ui.do})
+	w := views.NewWindow(b.app, svc, views.WindowOptions{Do: b.ui.Do})
 	defer w.Close()
 	w.Show()
 	w.AutoLogin()
 	var lists []*widget.List
 	var pane *views.ContactsView
-	if err := b.ui.pump(waitMax, func() bool {
+	if err := b.ui.Pump(waitMax, func() bool {
 		if c := w.Contacts(); c != nil && c != pane {
 			pane = c
 			showTabOf(w.Window().Content(), c.Content())
@@ -787,7 +732,7 @@ func (b *bench) window(_ context.Context, dir string) (windowSample, error) {
 	if err := b.waitLoaded(svc); err != nil {
 		return s, err
 	}
-	b.ui.drain(100 * time.Millisecond)
+	b.ui.Drain(100 * time.Millisecond)
 	s.login = time.Duration(loginAt.Load())
 	s.loaded = time.Duration(loadedAt.Load())
 	w.Stop()
@@ -964,13 +909,13 @@ func (b *bench) memory(ctx context.Context) (memSample, error) {
 		return m, err
 	}
 	defer svc.Close()
-	v := views.NewContactsView(b.win, svc.Contacts(), b.ui.do)
+	v := views.NewContactsView(b.win, svc.Contacts(), b.ui.Do)
 	defer v.Stop()
 	b.win.SetContent(v.Content())
 	b.win.Resize(winSize)
-	b.ui.drain(200 * time.Millisecond)
+	b.ui.Drain(200 * time.Millisecond)
 	b.win.Canvas().Capture()
-	b.ui.drain(time.Second)
+	b.ui.Drain(time.Second)
 	m.emptyHeap, m.emptyInuse = heap()
 	m.emptyRSS = procStatus("VmRSS")
 
@@ -980,20 +925,20 @@ func (b *bench) memory(ctx context.Context) (memSample, error) {
 		return m, fmt.Errorf("login: %w", err)
 	}
 	lists := findLists(v.Content())
-	if err := b.ui.pump(waitMax, func() bool { return fullList(lists, b.rows) }); err != nil {
+	if err := b.ui.Pump(waitMax, func() bool { return fullList(lists, b.rows) }); err != nil {
 		return m, fmt.Errorf("waiting for %d rows: %w", b.rows, err)
 	}
 	b.win.Canvas().Capture()
 	if err := b.waitLoaded(svc); err != nil {
 		return m, err
 	}
-	b.ui.drain(time.Second) // the roster file is written after 500 ms
+	b.ui.Drain(time.Second) // the roster file is written after 500 ms
 	b.win.Canvas().Capture()
 	m.fullHeap, m.fullInuse = heap()
 	m.fullRSS = procStatus("VmRSS")
 	m.hwm = procStatus("VmHWM")
 	runtime.KeepAlive(v)
-	b.ui.drain(50 * time.Millisecond)
+	b.ui.Drain(50 * time.Millisecond)
 	return m, svc.Close()
 }
 
