@@ -17,8 +17,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"parley/bench/internal/uiqueue"
 	"parley/app"
+	"parley/bench/internal/uiqueue"
 	"parley/views"
 )
 

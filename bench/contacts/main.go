@@ -39,9 +39,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"parley/bench/internal/uiqueue"
 	"parley/app"
 	"parley/app/apptest"
+	"parley/bench/internal/uiqueue"
 	"parley/views"
 	"parley/xmppclient/xmpptest"
 )
