@@ -55,6 +55,7 @@ var ErrNoHistory = errors.New("no account is open, so there is no history yet")
 type SyncProgress struct {
 	Active  bool
 	Fetched int   // messages fetched so far in this catch-up
+	Total   int   // messages it expects to fetch, as the archive counted them (0: unknown)
 	Err     error // the last catch-up's failure, if any
 }
 
@@ -85,10 +86,12 @@ type ChatService struct {
 	// flushing: the session's catch-up and outbox flush are not done yet;
 	// Send leaves new messages to the flush (counted in deferred) so they
 	// go out after the older queued ones.
-	flushing  bool
-	deferred  int
-	typing    map[string]string // peer -> chat state
-	exhausted map[string]bool   // peers whose archive has nothing older
+	flushing bool
+	deferred int
+	typing   map[string]string // peer -> chat state
+	lastPass *archivePass      // the session's catch-up, for resumeGaps
+	// idsClient's archive takes after-id (urn:xmpp:mam:2#extended).
+	idsClient *xmppclient.Client
 	sync      SyncProgress
 	listeners map[int]func(ChatChange)
 	nextL     int
@@ -105,7 +108,7 @@ type ChatService struct {
 }
 
 func newChatService(log *slog.Logger) *ChatService {
-	c := &ChatService{log: log, inflight: map[string]string{}, typing: map[string]string{}, exhausted: map[string]bool{},
+	c := &ChatService{log: log, inflight: map[string]string{}, typing: map[string]string{},
 		listeners: map[int]func(ChatChange){}, notifyC: make(chan struct{}, 1), done: make(chan struct{})}
 	go c.notifyLoop()
 	return c
@@ -320,10 +323,14 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
+		caughtUp := false
 		if !ev.Resumed {
-			c.catchUp(ctx, client)
+			caughtUp = c.catchUp(ctx, client) == nil
 		}
 		c.flushOutbox(ctx, client)
+		if caughtUp {
+			c.resumeGaps(ctx, client)
+		}
 	}()
 }
 
@@ -488,176 +495,6 @@ func (c *ChatService) acked(ids []string) {
 			c.mu.Unlock()
 		}
 	}
-}
-
-// catchUp reads the archive from the last message seen, page by page,
-// storing each page and the position after it, so an interrupted catch-up
-// resumes where it stopped. A new profile fetches the newest pages only.
-// Going forward, a page is stored while the next one is fetched: the
-// server's time and the history's overlap.
-func (c *ChatService) catchUp(ctx context.Context, client *xmppclient.Client) {
-	st, err := c.history()
-	if err != nil {
-		return
-	}
-	own := client.JID().Bare()
-	c.setSync(SyncProgress{Active: true})
-	fetched := 0
-	// storing carries the outcome of the forward page being stored (nil: none).
-	var storing chan error
-	waitStored := func() error {
-		if storing == nil {
-			return nil
-		}
-		err := <-storing
-		storing = nil
-		return err
-	}
-	fail := func(err error) {
-		_ = waitStored()
-		if ctx.Err() == nil {
-			c.log.Warn("archive catch-up stopped", "err", err)
-			c.setSync(SyncProgress{Fetched: fetched, Err: err})
-		}
-	}
-	pos, found, err := st.SyncPosition(ctx, own.String())
-	if err != nil {
-		fail(err)
-		return
-	}
-	q := xmppclient.MAMQuery{Max: catchUpPage}
-	newest := pos
-	if found && pos.LastID != "" {
-		q.After = pos.LastID
-	} else {
-		q.Last = true
-	}
-	var newestFirst [][]store.Message // the pages of a newest-first pass, in the order fetched
-	for pages := 0; ; pages++ {
-		page, err := client.QueryArchive(ctx, q)
-		var se *xmppclient.StanzaError
-		if errors.As(err, &se) && se.Condition == "item-not-found" && q.After != "" {
-			// The last message we saw has expired from the archive: what
-			// lies between is lost to us; fetch the newest and note the gap.
-			c.log.Info("the archive no longer has the last message seen; some history is missing", "after", q.After)
-			if err := waitStored(); err != nil {
-				fail(err)
-				return
-			}
-			q = xmppclient.MAMQuery{Max: catchUpPage, Last: true}
-			pages = -1 // the newest-first pass starts now (its first page sets newest)
-			continue
-		}
-		if err != nil {
-			fail(err)
-			return
-		}
-		msgs := make([]store.Message, 0, len(page.Messages))
-		for _, am := range page.Messages {
-			sm, ok := c.toStore(am.Message, own.String(), false)
-			if !ok {
-				continue
-			}
-			sm.StanzaID = am.ArchiveID
-			if !am.Stamp.IsZero() {
-				sm.Time = am.Stamp
-			}
-			msgs = append(msgs, sm)
-		}
-		fetched += len(page.Messages)
-		if q.Last {
-			if n := len(page.Messages); n > 0 {
-				// Newest first: keep the pages and store them oldest
-				// first at the end. The archive's stamps have whole
-				// seconds, so messages of one second are ordered by
-				// arrival in the history: storing a newer page first
-				// would put it before the older one. Remember the
-				// newest message only once.
-				if len(msgs) > 0 {
-					newestFirst = append(newestFirst, msgs)
-				}
-				if pages == 0 {
-					last := page.Messages[n-1]
-					newest = store.SyncPosition{Archive: own.String(), LastID: last.ArchiveID, Time: last.Stamp}
-				}
-			}
-		} else {
-			// Store the page, then the position after it, while the next
-			// page is fetched; pages are stored one after the other.
-			if err := waitStored(); err != nil {
-				fail(err)
-				return
-			}
-			if n := len(page.Messages); n > 0 {
-				last := page.Messages[n-1]
-				newest = store.SyncPosition{Archive: own.String(), LastID: last.ArchiveID, Time: last.Stamp}
-				storing = make(chan error, 1)
-				go func(msgs []store.Message, p store.SyncPosition) {
-					err := c.saveArchived(ctx, st, msgs)
-					if err == nil {
-						err = st.SetSyncPosition(ctx, p)
-					}
-					storing <- err
-				}(msgs, newest)
-			}
-		}
-		c.setSync(SyncProgress{Active: true, Fetched: fetched})
-		if q.Last {
-			if page.Complete || len(page.Messages) == 0 || pages+1 >= firstSyncPages {
-				for i := len(newestFirst) - 1; i >= 0; i-- {
-					if err := c.saveArchived(ctx, st, newestFirst[i]); err != nil {
-						fail(err)
-						return
-					}
-				}
-				if !page.Complete && len(page.Messages) > 0 {
-					first := page.Messages[0]
-					if _, err := st.AddGap(ctx, store.Gap{Archive: own.String(), BeforeID: first.ArchiveID, End: first.Stamp}); err != nil {
-						c.log.Warn("recording a history gap", "err", err)
-					}
-				}
-				if newest.LastID != "" {
-					if err := st.SetSyncPosition(ctx, newest); err != nil {
-						fail(err)
-						return
-					}
-				}
-				break
-			}
-			q.Before = page.First
-			continue
-		}
-		if page.Complete || len(page.Messages) == 0 {
-			break
-		}
-		q.After = page.Last
-	}
-	if err := waitStored(); err != nil {
-		fail(err)
-		return
-	}
-	c.setSync(SyncProgress{Fetched: fetched})
-}
-
-// saveArchived stores one page of archived messages in one transaction.
-func (c *ChatService) saveArchived(ctx context.Context, st *store.Store, msgs []store.Message) error {
-	if len(msgs) == 0 {
-		return nil
-	}
-	saved, err := st.SaveBatch(ctx, msgs)
-	if err != nil {
-		return err
-	}
-	// Our own messages found in the archive were sent, whatever
-	// the outbox thought (a crash between writing and the ack).
-	for i, s := range saved {
-		if s.Outcome == store.Duplicate && msgs[i].Direction == store.Out {
-			if _, err := st.SetState(ctx, s.ID, store.StateSent, ""); err != nil {
-				c.log.Warn("marking an archived message sent", "err", err)
-			}
-		}
-	}
-	return nil
 }
 
 func (c *ChatService) setSync(p SyncProgress) {
@@ -933,39 +770,19 @@ func (c *ChatService) Latest(ctx context.Context, peer string, n int) ([]store.M
 	if err != nil {
 		return nil, err
 	}
-	return st.Latest(ctx, peer, n)
+	return c.withGapsFilled(ctx, st, peer, nil, n, func() ([]store.Message, error) { return st.Latest(ctx, peer, n) })
 }
 
 // Before returns the page before a message (scrolling up), oldest first.
-// When the local history runs out it fetches older messages of the
-// conversation from the server archive first (see chats_gaps.go).
+// Where the page would reach into a gap of the local history, that
+// conversation's part of it is fetched from the archive first (see
+// chats_gaps.go).
 func (c *ChatService) Before(ctx context.Context, peer string, cur store.Cursor, n int) ([]store.Message, error) {
 	st, err := c.history()
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := st.Before(ctx, peer, cur, n)
-	if err != nil || len(msgs) >= n || c.archiveExhausted(peer) || c.currentClient() == nil {
-		return msgs, err
-	}
-	var oldest *store.Message
-	if len(msgs) > 0 {
-		oldest = &msgs[0]
-	} else if first, err := st.After(ctx, peer, store.Cursor{Time: cur.Time, ID: cur.ID - 1}, 1); err == nil && len(first) == 1 {
-		oldest = &first[0]
-	}
-	got, done, err := c.olderFromArchive(ctx, peer, oldest, n)
-	if err != nil {
-		c.log.Info("older history not fetched", "peer", peer, "err", err)
-		return msgs, nil
-	}
-	if done {
-		c.setArchiveExhausted(peer)
-	}
-	if got == 0 {
-		return msgs, nil
-	}
-	return st.Before(ctx, peer, cur, n)
+	return c.withGapsFilled(ctx, st, peer, &cur, n, func() ([]store.Message, error) { return st.Before(ctx, peer, cur, n) })
 }
 
 // After returns the page after a message (after jumping to a search result).

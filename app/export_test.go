@@ -1,7 +1,7 @@
-// Test-only access to the contacts service's internals (package app_test
-// uses these): an event tap, the result of the last roster fetch, and a
+// Test-only access to the services' internals (package app_test uses
+// these): an event tap, the result of the last roster fetch, a contacts
 // service without session or profile fed with synthetic events, for the
-// scale tests and benchmarks.
+// scale tests and benchmarks, and archive passes cut short.
 package app
 
 import (
@@ -35,3 +35,11 @@ func (c *ContactsService) Feed(ev xmppclient.Event) { c.handleEvent(nil, ev) }
 
 // Close stops a detached service.
 func (c *ContactsService) Close() { c.close() }
+
+// CutArchivePassesAfter makes every archive catch-up pass fail after pages
+// pages, as a connection lost mid-way would (0: never). It returns a
+// function that restores the previous setting.
+func CutArchivePassesAfter(pages int) (restore func()) {
+	old := cutPassesAfter.Swap(int32(pages))
+	return func() { cutPassesAfter.Store(old) }
+}

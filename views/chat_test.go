@@ -1107,6 +1107,10 @@ func TestNotificationsSyncLineAndCopy(t *testing.T) {
 		if got := h.v.SyncText(); got != "Fetching messages from the server… 250 so far" {
 			t.Errorf("sync line %q", got)
 		}
+		h.v.applySync(app.SyncProgress{Active: true, Fetched: 500, Total: 1200})
+		if got := h.v.SyncText(); got != "Fetching messages from the server… 500 of 1200" {
+			t.Errorf("sync line with the archive's count %q", got)
+		}
 		h.v.applySync(app.SyncProgress{Fetched: 250})
 		if got := h.v.SyncText(); got != "" {
 			t.Errorf("sync line after the catch-up %q", got)

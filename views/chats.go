@@ -395,7 +395,10 @@ func (c *ChatsView) applySync(p app.SyncProgress) {
 	switch {
 	case p.Active:
 		text := "Fetching messages from the server…"
-		if p.Fetched > 0 {
+		switch {
+		case p.Total > 0 && p.Fetched <= p.Total:
+			text = "Fetching messages from the server… " + strconv.Itoa(p.Fetched) + " of " + strconv.Itoa(p.Total)
+		case p.Fetched > 0:
 			text = "Fetching messages from the server… " + strconv.Itoa(p.Fetched) + " so far"
 		}
 		c.syncLabel.Importance = widget.MediumImportance

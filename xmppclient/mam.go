@@ -33,7 +33,15 @@ type MAMQuery struct {
 	// Last asks for the newest page (an empty <before/>) when Before is "".
 	Last bool
 	Max  int // page size (default 100)
+	// AfterID and BeforeID bound the query by archive id (form fields of
+	// urn:xmpp:mam:2#extended, which the server must announce; see
+	// NSMAMExtended); they combine with After/Before paging.
+	AfterID, BeforeID string
 }
+
+// NSMAMExtended is the feature of archives that take after-id and
+// before-id in the query form.
+const NSMAMExtended = "urn:xmpp:mam:2#extended"
 
 // ArchivedMessage is one archive result.
 type ArchivedMessage struct {
@@ -101,6 +109,12 @@ func (c *Client) QueryArchive(ctx context.Context, q MAMQuery) (MAMPage, error) 
 	}
 	if !q.End.IsZero() {
 		field(&form, "end", q.End.UTC().Format(time.RFC3339Nano))
+	}
+	if q.AfterID != "" {
+		field(&form, "after-id", q.AfterID)
+	}
+	if q.BeforeID != "" {
+		field(&form, "before-id", q.BeforeID)
 	}
 	form.WriteString("</x><set xmlns='" + nsRSM + "'><max>" + strconv.Itoa(max) + "</max>")
 	switch {

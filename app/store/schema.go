@@ -134,10 +134,20 @@ CREATE TABLE pending_edits (
 );
 CREATE INDEX pending_edits_target ON pending_edits(conversation_id, direction, target);
 `},
+	{Version: 4, Name: "per-conversation parts of archive gaps", SQL: `
+-- A gap of the whole archive is filled one conversation at a time as the
+-- user scrolls: each conversation's remaining part is a row of its own
+-- that points at the whole-archive gap it came from (parent), and stays,
+-- marked filled, once that conversation's part is fetched, so the parent
+-- no longer applies to it.
+ALTER TABLE sync_gaps ADD COLUMN parent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sync_gaps ADD COLUMN filled INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX sync_gaps_parent ON sync_gaps(parent, conversation);
+`},
 }
 
 // SchemaVersion is the schema version this package writes: the last migration's.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // ErrNewerSchema: the database was written by a newer Parley; it is left alone.
 var ErrNewerSchema = errors.New("history database is from a newer version of Parley")

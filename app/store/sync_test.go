@@ -103,3 +103,66 @@ func TestGaps(t *testing.T) {
 		t.Fatalf("another archive's gaps: %v", g)
 	}
 }
+
+func TestGapFilledOneConversationAtATime(t *testing.T) {
+	ctx := testCtx(t)
+	s := openTest(t, Options{})
+	at := func(h int) time.Time { return base.Add(time.Duration(h) * time.Hour) }
+	// A catch-up read the newest page and left the rest: the position and
+	// the gap are recorded together.
+	id, err := s.AdvanceSync(ctx, SyncPosition{Archive: me, LastID: "new", Time: at(9)},
+		&Gap{Archive: me, AfterID: "old", Start: at(1), BeforeID: "first-read", End: at(8)})
+	if err != nil || id == 0 {
+		t.Fatalf("AdvanceSync = %d, %v", id, err)
+	}
+	if p, _, _ := s.SyncPosition(ctx, me); p.LastID != "new" {
+		t.Fatalf("position %+v", p)
+	}
+	whole, err := s.Gaps(ctx, me, bob)
+	if err != nil || len(whole) != 1 || whole[0].ID != id || !whole[0].Bounded() {
+		t.Fatalf("bob's gaps: %+v, %v", whole, err)
+	}
+	// Bob's part is fetched back to b5: bob now has his own part, alice
+	// still sees the whole gap.
+	part, err := s.NarrowGap(ctx, whole[0], bob, "b5", at(5), false)
+	if err != nil || part.Parent != id || part.Conversation != bob || part.AfterID != "old" {
+		t.Fatalf("NarrowGap = %+v, %v", part, err)
+	}
+	got, _ := s.Gaps(ctx, me, bob)
+	if len(got) != 1 || got[0].ID != part.ID || got[0].BeforeID != "b5" || !got[0].End.Equal(at(5)) || !got[0].Start.Equal(at(1)) {
+		t.Fatalf("bob's gaps after a partial fill: %+v", got)
+	}
+	if got, _ := s.Gaps(ctx, me, alice); len(got) != 1 || got[0].ID != id {
+		t.Fatalf("alice's gaps: %+v", got)
+	}
+	// Bob's part done: no gap for bob; alice's whole gap is done in one
+	// step (her part is recorded filled at once).
+	if _, err := s.NarrowGap(ctx, got[0], bob, "", time.Time{}, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Gaps(ctx, me, bob); len(got) != 0 {
+		t.Fatalf("bob's gaps after the fill: %+v", got)
+	}
+	if _, err := s.NarrowGap(ctx, whole[0], alice, "", time.Time{}, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Gaps(ctx, me, alice); len(got) != 0 {
+		t.Fatalf("alice's gaps after the fill: %+v", got)
+	}
+	// Carol never scrolled: she still has the whole gap, until the
+	// catch-up fills it; that removes the parts with it.
+	if got, _ := s.Gaps(ctx, me, "carol@example.org"); len(got) != 1 {
+		t.Fatalf("carol's gaps: %+v", got)
+	}
+	if err := s.DeleteGap(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM sync_gaps`); n != 0 {
+		t.Fatalf("%d gap rows left after the whole gap was filled", n)
+	}
+	// An open-ended gap (from a time up to now) keeps its zero end.
+	open, _ := s.AddGap(ctx, Gap{Archive: me, Start: at(2)})
+	if got, _ := s.Gaps(ctx, me, ""); len(got) != 1 || got[0].ID != open || !got[0].End.IsZero() || got[0].BeforeID != "" {
+		t.Fatalf("open gap: %+v", got)
+	}
+}

@@ -212,14 +212,23 @@ type SyncPosition struct {
 	Time    time.Time // that message's time
 }
 
-// Gap is a stretch of the archive not fetched yet (the archive page limit was
-// reached during catch-up): the messages after AfterID and before BeforeID,
-// between Start and End. It is filled when the user scrolls into it.
+// Gap is a stretch of the archive not fetched yet (a new profile's first
+// sync reads only the newest pages; a catch-up was interrupted): the
+// messages after AfterID and before BeforeID, between Start and End. A
+// catch-up resumes the gaps it left; the rest are filled one conversation
+// at a time when the user scrolls into them.
 type Gap struct {
 	ID           int64  // set by the store
 	Archive      string // the archive's JID
 	Conversation string // the peer's bare JID when the gap is in one conversation only, else ""
-	AfterID      string // archive id of the last message before the gap ("" = the archive's beginning)
-	BeforeID     string // archive id of the first message after the gap
+	AfterID      string // archive id of the last message before the gap ("" = from Start, or the archive's beginning)
+	BeforeID     string // archive id of the first message after the gap ("" = up to now)
 	Start, End   time.Time
+	// Parent is the whole-archive gap a conversation's part was split
+	// from (0: none).
+	Parent int64
 }
+
+// Bounded reports whether the gap has a lower bound (it does not reach
+// back to the archive's beginning).
+func (g Gap) Bounded() bool { return g.AfterID != "" || !g.Start.IsZero() }
