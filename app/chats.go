@@ -747,7 +747,8 @@ func (c *ChatService) Conversations(ctx context.Context) ([]store.Conversation, 
 	return st.Conversations(ctx, 0)
 }
 
-// StartConversation makes a conversation appear in the list before any message.
+// StartConversation makes a conversation appear in the list before any
+// message: a new one on top; an existing one (opened again) keeps its place.
 func (c *ChatService) StartConversation(ctx context.Context, peer string) (string, error) {
 	p, err := peerJID(peer)
 	if err != nil {
@@ -794,13 +795,15 @@ func (c *ChatService) After(ctx context.Context, peer string, cur store.Cursor, 
 	return st.After(ctx, peer, cur, n)
 }
 
-// Search finds messages in all history, or in one conversation when peer is set.
-func (c *ChatService) Search(ctx context.Context, text, peer string, limit int) ([]store.SearchResult, error) {
+// Search returns a page of the messages matching q.Text, newest first, in
+// all history or in one conversation (q.Conversation). The next page is
+// q with Before set to the last result's Cursor (see store.Query).
+func (c *ChatService) Search(ctx context.Context, q store.Query) ([]store.SearchResult, error) {
 	st, err := c.history()
 	if err != nil {
 		return nil, err
 	}
-	return st.Search(ctx, store.Query{Text: text, Conversation: peer, Limit: limit})
+	return st.Search(ctx, q)
 }
 
 // Draft returns the composer text kept for a conversation.

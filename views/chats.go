@@ -46,7 +46,7 @@ type ChatService interface {
 	Typing(peer string) string
 	MarkRead(ctx context.Context, peer string, upTo store.Message) error
 	StartConversation(ctx context.Context, peer string) (string, error)
-	Search(ctx context.Context, text, peer string, limit int) ([]store.SearchResult, error)
+	Search(ctx context.Context, q store.Query) ([]store.SearchResult, error)
 	SetDraft(ctx context.Context, peer, text string) error
 	Sync() app.SyncProgress
 }

@@ -1,8 +1,11 @@
 // Message search: the box above the conversation list searches the whole
 // history (or only the open chat) as the user types, off the UI goroutine
 // and debounced, and lists the matches newest first with the matched words
-// highlighted in a snippet. Tapping a match opens its chat at that message
-// (the page around it is loaded and the message highlighted).
+// highlighted in a snippet. The matches come a page at a time: the next
+// page is fetched when the list is scrolled to its end (or its "Show more
+// results" row is tapped), continuing after the last match shown.
+// Tapping a match opens its chat at that message (the page around it is
+// loaded and the message highlighted).
 package views
 
 import (
@@ -22,7 +25,7 @@ import (
 
 const (
 	searchDelay = 150 * time.Millisecond // typing pause before searching
-	searchLimit = 100
+	searchPage  = 50                     // matches fetched at a time
 )
 
 // searchPane is the search box and its results.
@@ -34,11 +37,17 @@ type searchPane struct {
 	status  *widget.Label
 	box     *fyne.Container
 	results []store.SearchResult
-	query   string // what the results are for
+	query   string      // what the results are for
+	shown   store.Query // the search the results are pages of
+	// more: there are matches after the results; the list ends with a
+	// row that loads them. loading: that page is being fetched.
+	// moreFailed: fetching it failed; only a tap on the row retries.
+	more, loading, moreFailed bool
 
-	timer  *time.Timer
+	timer *time.Timer
+	// gen counts searches started; an answer for an older one is dropped.
 	gen    int
-	cancel context.CancelFunc
+	cancel context.CancelFunc // the fetch in flight
 }
 
 func newSearchPane(c *ChatsView) *searchPane {
@@ -61,7 +70,12 @@ func newSearchPane(c *ChatsView) *searchPane {
 	s.scope = widget.NewCheck("Only this chat", func(bool) { s.schedule() })
 	s.scope.Hide()
 	s.list = widget.NewList(
-		func() int { return len(s.results) },
+		func() int {
+			if s.more {
+				return len(s.results) + 1 // the "Show more results" row
+			}
+			return len(s.results)
+		},
 		func() fyne.CanvasObject { return newResultRowView(s) },
 		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*resultRowView).update(id) },
 	)
@@ -109,6 +123,8 @@ func (s *searchPane) run() {
 		s.cancel()
 		s.cancel = nil
 	}
+	// The shown results stay until the new ones come, but cannot grow.
+	s.more, s.loading, s.moreFailed = false, false, false
 	text := strings.TrimSpace(s.entry.Text)
 	if text == "" {
 		s.results, s.query = nil, ""
@@ -120,42 +136,98 @@ func (s *searchPane) run() {
 	s.c.list.box.Hide()
 	s.scope.Show()
 	s.box.Show()
+	s.list.Refresh()
 	s.status.SetText("Searching…")
-	peer := ""
+	q := store.Query{Text: text}
 	if s.scope.Checked {
-		peer = s.c.chat.peer
+		q.Conversation = s.c.chat.peer
 	}
+	s.fetch(q)
+}
+
+// loadMore fetches the page after the last result shown.
+func (s *searchPane) loadMore() {
+	if !s.more || s.loading || len(s.results) == 0 {
+		return
+	}
+	s.loading, s.moreFailed = true, false
+	q := s.shown
+	q.Before = s.results[len(s.results)-1].Cursor()
+	s.fetch(q)
+}
+
+// fetch runs q (a first page, or the next one when q.Before is set) on
+// its own goroutine and shows what it found, unless another search has
+// started since.
+func (s *searchPane) fetch(q store.Query) {
 	gen := s.gen
 	ctx, cancel := context.WithCancel(s.c.ctx)
 	s.cancel = cancel
+	// One more than a page: whether a next page exists is known without
+	// asking for it.
+	q.Limit = searchPage + 1
 	go func() {
-		res, err := s.c.svc.Search(ctx, text, peer, searchLimit)
+		res, err := s.c.svc.Search(ctx, q)
+		cancel()
 		s.c.do(func() {
 			if gen != s.gen || s.c.ctx.Err() != nil {
 				return
 			}
 			s.cancel = nil
-			cancel()
-			switch {
-			case err != nil:
-				s.status.SetText("Search failed: " + app.UserMessage(err))
-				res = nil
-			case len(res) == 0:
-				s.status.SetText("No messages match “" + text + "”.")
-			case len(res) == searchLimit:
-				s.status.SetText("The newest " + strconv.Itoa(searchLimit) + " matches:")
-			default:
-				s.status.SetText(plural(len(res), "match", "matches") + ":")
-			}
-			s.results, s.query = res, text
-			s.list.Refresh()
-			s.list.ScrollToTop()
+			s.showPage(q, res, err)
 		})
 	}()
 }
 
-// open jumps to result id.
+// showPage shows a page fetched for q: the first one replaces the results,
+// a next one is appended to them.
+func (s *searchPane) showPage(q store.Query, res []store.SearchResult, err error) {
+	next := q.Before != (store.Cursor{})
+	s.loading = false
+	if err != nil {
+		if next {
+			s.moreFailed = true
+			s.status.SetText("Could not load more matches: " + app.UserMessage(err))
+			s.list.RefreshItem(len(s.results))
+			return
+		}
+		s.status.SetText("Search failed: " + app.UserMessage(err))
+		s.results, s.query, s.more = nil, q.Text, false
+		s.list.Refresh()
+		return
+	}
+	s.more = len(res) > searchPage
+	if s.more {
+		res = res[:searchPage]
+	}
+	if next {
+		s.results = append(s.results, res...)
+	} else {
+		s.results, s.query, s.shown = res, q.Text, q
+	}
+	switch {
+	case len(s.results) == 0:
+		s.status.SetText("No messages match “" + q.Text + "”.")
+	case s.more:
+		s.status.SetText(strconv.Itoa(len(s.results)) + "+ matches, newest first:")
+	default:
+		s.status.SetText(plural(len(s.results), "match", "matches") + ":")
+	}
+	if !next {
+		// To the top first: refreshed at the old offset, the row after
+		// the results could come into view and fetch a page unasked.
+		s.list.ScrollToTop()
+	}
+	s.list.Refresh()
+}
+
+// open jumps to result id; the row after the results loads the next page.
 func (s *searchPane) open(id int) {
+	if id == len(s.results) && s.more {
+		s.loadMore()
+		s.list.RefreshItem(id)
+		return
+	}
 	if id < 0 || id >= len(s.results) {
 		return
 	}
@@ -202,7 +274,8 @@ func snippetSegments(snippet string) []widget.RichTextSegment {
 	return segs
 }
 
-// resultRowView is the recycled row of the results list.
+// resultRowView is the recycled row of the results list: a match, or
+// after the last one the row that loads the next page.
 type resultRowView struct {
 	widget.BaseWidget
 	s       *searchPane
@@ -212,6 +285,8 @@ type resultRowView struct {
 	when    *widget.Label
 	snippet *widget.RichText
 	top     *fyne.Container
+	match   *fyne.Container // avatar, name, time and snippet
+	more    *widget.Label   // "Show more results", "Loading…"
 }
 
 func newResultRowView(s *searchPane) *resultRowView {
@@ -225,12 +300,34 @@ func newResultRowView(s *searchPane) *resultRowView {
 	r.snippet = widget.NewRichText()
 	r.snippet.Truncation = fyne.TextTruncateEllipsis
 	r.top = container.NewBorder(nil, nil, nil, r.when, r.name)
+	r.match = container.NewBorder(nil, nil, container.NewCenter(r.avatar), nil, container.NewVBox(r.top, r.snippet))
+	r.more = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	r.more.Importance = widget.LowImportance
+	r.more.Hide()
 	r.ExtendBaseWidget(r)
 	return r
 }
 
 func (r *resultRowView) update(id int) {
 	r.id = id
+	if id == len(r.s.results) {
+		// The row after the results came into view: the user scrolled
+		// to the end, so fetch the next page (after a failure, only a
+		// tap retries).
+		if !r.s.moreFailed {
+			r.s.loadMore()
+		}
+		text := "Show more results"
+		if r.s.loading {
+			text = "Loading more results…"
+		}
+		setText(r.more, text)
+		r.match.Hide()
+		r.more.Show()
+		return
+	}
+	r.more.Hide()
+	r.match.Show()
 	if id < 0 || id >= len(r.s.results) {
 		return
 	}
@@ -254,6 +351,5 @@ func (r *resultRowView) Tapped(*fyne.PointEvent) { r.s.open(r.id) }
 
 // CreateRenderer implements fyne.Widget.
 func (r *resultRowView) CreateRenderer() fyne.WidgetRenderer {
-	lines := container.NewVBox(r.top, r.snippet)
-	return widget.NewSimpleRenderer(container.NewBorder(nil, nil, container.NewCenter(r.avatar), nil, lines))
+	return widget.NewSimpleRenderer(container.NewStack(r.match, r.more))
 }

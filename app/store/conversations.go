@@ -1,5 +1,7 @@
-// The conversation list: newest first with unread counts and the last
-// message as preview; read markers, drafts, starting and deleting a chat.
+// The conversation list: newest activity first (the last message's time;
+// for a chat without messages, when it was started) with unread counts and
+// the last message as preview; read markers, drafts, starting and deleting
+// a chat.
 package store
 
 import (
@@ -10,7 +12,14 @@ import (
 	"time"
 )
 
-const conversationSQL = `SELECT c.peer, c.last_activity, c.unread, c.draft, c.read_ts, c.read_id,
+// activitySQL is a conversation's place in the list: its last message's
+// time, or for one without messages the time it was started. Not
+// last_activity alone: versions before this one moved a conversation up
+// (raised last_activity) whenever it was opened, and this way such a list
+// is in message order again with no migration.
+const activitySQL = `CASE WHEN c.last_message_id IS NULL THEN c.last_activity ELSE c.last_ts END`
+
+const conversationSQL = `SELECT c.peer, ` + activitySQL + `, c.unread, c.draft, c.read_ts, c.read_id,
 	` + messageCols + `
 	FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id`
 
@@ -24,7 +33,7 @@ func (s *Store) Conversations(ctx context.Context, limit int) ([]Conversation, e
 	// have no activity, message nor draft: not listed.
 	rows, err := s.rdb.QueryContext(ctx, conversationSQL+`
 		WHERE c.last_activity > 0 OR c.last_message_id IS NOT NULL OR c.draft != ''
-		ORDER BY c.last_activity DESC, c.id DESC LIMIT ?`, limit)
+		ORDER BY `+activitySQL+` DESC, c.id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("conversations: %w", err)
 	}
@@ -159,16 +168,19 @@ func (s *Store) SetDraft(ctx context.Context, peer, text string) error {
 	return nil
 }
 
-// StartConversation creates the conversation with peer if there is none and
-// moves it to the top of the list as of at (a chat opened from the contact
-// list, by JID or from an xmpp: URI).
+// StartConversation makes the conversation with peer show in the list (a
+// chat opened from the contact list, by JID or from an xmpp: URI). A new
+// one, or one not listed yet (no message nor start time: it only held an
+// edit waiting for its message), is started as of at, so it shows at the
+// top until messages place it. An existing one keeps its place: opening a
+// chat is not activity.
 func (s *Store) StartConversation(ctx context.Context, peer string, at time.Time) error {
 	err := s.do(ctx, func(t *wtx) error {
 		conv, err := t.conversation(peer, at.UnixMilli())
 		if err != nil {
 			return err
 		}
-		_, err = t.exec("convTouch", conv, at.UnixMilli())
+		_, err = t.exec("convStart", conv, at.UnixMilli())
 		return err
 	})
 	if err != nil {

@@ -23,6 +23,9 @@ type Query struct {
 	Limit        int    // results per page; 0 means DefaultPage
 	// Before continues a search: pass the last (oldest) result's Cursor to
 	// get the next page (only its ID is used). Zero: start from the newest.
+	// The pages, end to end, hold each match once, even while messages are
+	// stored (newer ones are not part of the search; older ones take their
+	// place), and a page deep down costs what the first one does.
 	Before Cursor
 }
 

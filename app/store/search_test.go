@@ -2,12 +2,14 @@
 // accents folded, prefix on the last word), scope (all history or one chat),
 // order and paging, snippets, and queries full of FTS5 syntax or odd
 // Unicode that must neither error nor be interpreted. FuzzSearchQuery's
-// seed corpus runs with the normal tests.
+// seed corpus runs with the normal tests. BenchmarkSearchPages1M (opt-in
+// like those of bench_test.go) times pages deep into a search.
 package store
 
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -168,6 +170,96 @@ func TestSearchPaging(t *testing.T) {
 	}
 }
 
+// pageThrough runs q page by page (keyset on the last result, as the search
+// pane does) until a short page, checking each page's size, and returns the
+// ids of all results in order. between, if set, runs after each page.
+func pageThrough(t *testing.T, s *Store, q Query, between func(page int)) []int64 {
+	t.Helper()
+	var ids []int64
+	for page := 0; ; page++ {
+		res, err := s.Search(testCtx(t), q)
+		if err != nil {
+			t.Fatalf("page %d of %q: %v", page, q.Text, err)
+		}
+		if len(res) > q.Limit {
+			t.Fatalf("page %d of %q has %d results, limit %d", page, q.Text, len(res), q.Limit)
+		}
+		for _, r := range res {
+			ids = append(ids, r.ID)
+		}
+		if len(res) < q.Limit {
+			return ids
+		}
+		q.Before = res[len(res)-1].Cursor()
+		if between != nil {
+			between(page)
+		}
+	}
+}
+
+// TestSearchPagesJoinUp: the pages of a search, put end to end, are exactly
+// the results of one big page (no result twice, none skipped, the same
+// order, newest first) whatever the page size, in all history and in one
+// chat; and messages stored while the user pages (newer ones, and older ones
+// from the archive) neither shift nor repeat the results.
+func TestSearchPagesJoinUp(t *testing.T) {
+	s := openTest(t, Options{})
+	r := rand.New(rand.NewPCG(1, 2))
+	var msgs []Message
+	for i := range 150 {
+		body := fmt.Sprintf("needle %d", i)
+		if i%4 == 3 {
+			body = fmt.Sprintf("hay %d", i)
+		}
+		// Several per millisecond, over three chats, stored out of time order.
+		m := in([]string{alice, bob, "carol@example.com"}[r.IntN(3)], body, i/5)
+		m.OriginID = fmt.Sprint("p", i)
+		msgs = append(msgs, m)
+	}
+	r.Shuffle(len(msgs), func(i, j int) { msgs[i], msgs[j] = msgs[j], msgs[i] })
+	if _, err := s.SaveBatch(testCtx(t), msgs); err != nil {
+		t.Fatal(err)
+	}
+	for _, conv := range []string{"", alice} {
+		all := searchIDs(t, s, Query{Text: "needle", Conversation: conv, Limit: 1000})
+		if len(all) < 30 {
+			t.Fatalf("only %d results in %q", len(all), conv)
+		}
+		for i := 1; i < len(all); i++ {
+			if all[i] >= all[i-1] {
+				t.Fatalf("results in %q not newest first: %d after %d", conv, all[i], all[i-1])
+			}
+		}
+		for _, limit := range []int{1, 7, 10, len(all), len(all) + 1} {
+			got := pageThrough(t, s, Query{Text: "needle", Conversation: conv, Limit: limit}, nil)
+			if !slices.Equal(got, all) {
+				t.Errorf("pages of %d in %q: %d results %v, want the %d of one page %v", limit, conv, len(got), got, len(all), all)
+			}
+		}
+	}
+
+	// Paging while messages arrive: a newer match does not push results
+	// into the next page (it is not in this search); an older one from
+	// the archive shows up where it belongs.
+	var top int64
+	q := Query{Text: "needle", Limit: 10}
+	got := pageThrough(t, s, q, func(page int) {
+		if page == 0 {
+			top = mustSave(t, s, in(alice, "needle newest", 1000)).ID
+			mustSave(t, s, in(bob, "needle from the archive", -10))
+		}
+	})
+	var want []int64
+	for _, id := range searchIDs(t, s, Query{Text: "needle", Limit: 1000}) {
+		if id != top {
+			want = append(want, id)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("paged while storing: %v, want %v", got, want)
+	}
+}
+
 // nastyQueries are inputs that break naive FTS5 query building.
 var nastyQueries = []string{
 	`"`, `""`, `"""`, `"unclosed`, `'`, `''`, `\`, `\"`,
@@ -281,4 +373,54 @@ func searchable(q string) bool {
 		}
 	}
 	return true
+}
+
+// BenchmarkSearchPages1M: the next page of a search (50 results, keyset on
+// the last result's id, the way the search pane scrolls) at several depths
+// over 1,000,000 messages, for a very frequent word, a common one, and one
+// in the big chat only. A page deep down must cost what the first one does.
+func BenchmarkSearchPages1M(b *testing.B) {
+	s := openAt(b, bigDB(b), Options{})
+	ctx := context.Background()
+	w := vocabulary()
+	const page = 50
+	for _, q := range []Query{{Text: w[0] + " "}, {Text: w[40] + " "}, {Text: w[40] + " ", Conversation: bigPeer}} {
+		// The cursors where pages 1, 10, 100 and 1000 start.
+		q.Limit = page
+		starts := map[int]Cursor{}
+		for p := 1; p <= 1000; p++ {
+			if p == 1 || p == 10 || p == 100 || p == 1000 {
+				starts[p] = q.Before
+			}
+			res, err := s.Search(ctx, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(res) < page {
+				break
+			}
+			q.Before = res[len(res)-1].Cursor()
+		}
+		for _, p := range []int{1, 10, 100, 1000} {
+			at, ok := starts[p]
+			if !ok {
+				continue
+			}
+			name := fmt.Sprintf("%s-page%d", strings.TrimSpace(q.Text), p)
+			if q.Conversation != "" {
+				name += "-in-" + strings.Split(q.Conversation, "@")[0]
+			}
+			b.Run(name, func(b *testing.B) {
+				pq := q
+				pq.Before = at
+				timed(b, func(int) error {
+					res, err := s.Search(ctx, pq)
+					if err == nil && len(res) != page {
+						err = fmt.Errorf("page %d has %d results", p, len(res))
+					}
+					return err
+				})
+			})
+		}
+	}
 }

@@ -274,7 +274,7 @@ func benchSearch(ctx context.Context, o options) error {
 		var n int
 		for i := range reps + 1 {
 			t := time.Now()
-			res, err := cs.Search(ctx, c.text, c.peer, searchLimit)
+			res, err := cs.Search(ctx, store.Query{Text: c.text, Conversation: c.peer, Limit: searchLimit})
 			d := time.Since(t)
 			if err != nil {
 				prof.stop()
