@@ -15,7 +15,9 @@ import (
 var writeSQL = map[string]string{
 	"convByPeer": `SELECT id FROM conversations WHERE peer = ?`,
 	"convInsert": `INSERT INTO conversations(peer, last_activity) VALUES (?, ?)`,
-	"convTouch":  `UPDATE conversations SET last_activity = max(last_activity, ?2) WHERE id = ?1`,
+	// Starting a chat dates only one that was never listed.
+	"convStart": `UPDATE conversations SET last_activity = ?2
+		WHERE id = ?1 AND last_activity = 0 AND last_message_id IS NULL`,
 	// A new message: it becomes the last one unless older (its id is larger
 	// than any other of the same millisecond, so only the time decides), and
 	// is unread if it is after the read marker.
