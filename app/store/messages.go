@@ -52,8 +52,10 @@ var writeSQL = map[string]string{
 	"correct": `UPDATE messages SET original_body = coalesce(original_body, body), body = ?2, edited_at = ?3
 		WHERE id = ?1`,
 	"retract": `UPDATE messages SET body = '', original_body = NULL, retracted = 1 WHERE id = ?1`,
-	"pendingInsert": `INSERT INTO pending_edits(conversation_id, direction, target, retract, body, ts)
-		VALUES (?, ?, ?, ?, ?, ?)`,
+	// stored_at: when it was stored here, what it expires by (see pending.go).
+	"pendingInsert": `INSERT INTO pending_edits(conversation_id, direction, target, retract, body, ts, stored_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	"pendingExpire": `DELETE FROM pending_edits WHERE stored_at < ?`,
 	"pendingFor": `SELECT id, retract, body, ts FROM pending_edits
 		WHERE conversation_id = ?1 AND direction = ?2 AND target IN (?3, ?4) ORDER BY ts, id`,
 	"pendingDelete": `DELETE FROM pending_edits WHERE id = ?`,
@@ -381,10 +383,9 @@ func (t *wtx) edit(conv int64, dir Direction, target string, retract bool, body 
 		err = t.queryRow("byMessageID", conv, dir, target).Scan(&id, new(State))
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		if _, err := t.exec("pendingInsert", conv, dir, target, retract, body, ts); err != nil {
+		if err := t.keepPendingEdit(conv, dir, target, retract, body, ts); err != nil {
 			return 0, 0, err
 		}
-		t.w.pendingEdits++
 		return 0, Pending, nil
 	}
 	if err != nil {

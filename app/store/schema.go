@@ -144,10 +144,19 @@ ALTER TABLE sync_gaps ADD COLUMN parent INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sync_gaps ADD COLUMN filled INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX sync_gaps_parent ON sync_gaps(parent, conversation);
 `},
+	{Version: 5, Name: "pending edits' storing time", SQL: `
+-- When a pending edit was stored here, ms: it expires a week after that
+-- (see pending.go). Rows from before this migration keep 0, "not dated
+-- yet": the Open that runs the migration dates them right after it, by
+-- the same clock new rows get (so they too wait the whole week).
+ALTER TABLE pending_edits ADD COLUMN stored_at INTEGER NOT NULL DEFAULT 0;
+-- Expiry deletes a range of it, whenever an edit is stored.
+CREATE INDEX pending_edits_stored_at ON pending_edits(stored_at);
+`},
 }
 
 // SchemaVersion is the schema version this package writes: the last migration's.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // ErrNewerSchema: the database was written by a newer Parley; it is left alone.
 var ErrNewerSchema = errors.New("history database is from a newer version of Parley")

@@ -183,6 +183,10 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		}
 		w.stmts[name] = st
 	}
+	if err := expirePendingEdits(ctx, db); err != nil {
+		w.close()
+		return nil, err
+	}
 	if err := w.reload(ctx); err != nil {
 		w.close()
 		return nil, err
