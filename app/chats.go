@@ -83,6 +83,9 @@ type ChatService struct {
 	sessCtx  context.Context
 	sessStop context.CancelFunc
 	inflight map[string]string // message id -> peer, sent and not yet acked
+	// unverified: messages a lost session wrote and the server did not
+	// acknowledge; the outbox flush leaves them until an archive check.
+	unverified map[string]bool
 	// flushing: the session's catch-up and outbox flush are not done yet;
 	// Send leaves new messages to the flush (counted in deferred) so they
 	// go out after the older queued ones.
@@ -108,7 +111,7 @@ type ChatService struct {
 }
 
 func newChatService(log *slog.Logger) *ChatService {
-	c := &ChatService{log: log, inflight: map[string]string{}, typing: map[string]string{},
+	c := &ChatService{log: log, inflight: map[string]string{}, unverified: map[string]bool{}, typing: map[string]string{},
 		listeners: map[int]func(ChatChange){}, notifyC: make(chan struct{}, 1), done: make(chan struct{})}
 	go c.notifyLoop()
 	return c
@@ -311,6 +314,7 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 	// after the archive check sends the ones the server never got.
 	for _, id := range ev.Unacked {
 		delete(c.inflight, id)
+		c.unverified[id] = true
 	}
 	c.mu.Unlock()
 	if !ev.Resumed {
@@ -325,7 +329,16 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 		defer c.wg.Done()
 		caughtUp := false
 		if !ev.Resumed {
-			caughtUp = c.catchUp(ctx, client) == nil
+			err := c.catchUp(ctx, client)
+			caughtUp = err == nil
+			if caughtUp || archiveUnavailable(err) {
+				// The archive was read (what the server got is marked
+				// sent), or there is none to read: the flush may write
+				// what a lost session left unacknowledged.
+				c.mu.Lock()
+				c.unverified = map[string]bool{}
+				c.mu.Unlock()
+			}
 		}
 		c.flushOutbox(ctx, client)
 		if caughtUp {
@@ -370,8 +383,10 @@ func (c *ChatService) toStore(m xmppclient.ChatMessage, own string, outgoing boo
 	}
 	sm := store.Message{Body: m.Body, Type: m.Type, OriginID: m.OriginID, MessageID: m.ID,
 		StanzaID: m.StanzaIDs[own], ReplaceID: m.Replaces, RetractID: m.Retracts, Time: m.Delay}
-	if sm.Time.IsZero() {
-		sm.Time = localTime()
+	// No stamp, or one in the future (a sender's wrong clock would pin the
+	// conversation on top): the time it arrived.
+	if now := localTime(); sm.Time.IsZero() || sm.Time.After(now.Add(time.Minute)) {
+		sm.Time = now
 	}
 	if outgoing || m.From.Bare().String() == own {
 		sm.Direction = store.Out
@@ -535,15 +550,30 @@ func (c *ChatService) flushOutbox(ctx context.Context, client *xmppclient.Client
 			if ctx.Err() != nil {
 				return
 			}
+			c.mu.Lock()
+			wait := c.unverified[m.MessageID]
+			c.mu.Unlock()
+			if wait {
+				// A lost session wrote it, unacknowledged, and the archive
+				// could not be checked: the server may have it. It waits
+				// for a session whose catch-up succeeds.
+				continue
+			}
 			if err := c.transmit(client, m, st); err != nil {
 				c.log.Info("outbox: not sent yet", "id", m.MessageID, "err", err)
 				return
 			}
 		}
 		// Messages handed to Send meanwhile were left to us: another pass.
+		// Deciding to stop and leaving Send to write by itself is one
+		// step: a message handed over in between would be left to a flush
+		// that has ended.
 		c.mu.Lock()
 		again := c.deferred > 0
 		c.deferred = 0
+		if !again && ctx.Err() == nil {
+			c.flushing = false
+		}
 		c.mu.Unlock()
 		if !again {
 			return
@@ -857,12 +887,13 @@ func (c *ChatService) Retry(ctx context.Context, m store.Message) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.Requeue(ctx, m.ID); err != nil {
-		return err
+	changed, err := st.Requeue(ctx, m.ID)
+	if err != nil || !changed {
+		return err // not failed (any more): retried already, or sent meanwhile
 	}
 	c.notify(ChatChange{Peers: []string{m.Conversation}})
 	if client := c.currentClient(); client != nil {
-		return c.transmit(client, m, nil)
+		return c.transmit(client, m, st)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -90,6 +91,21 @@ func (c *ChatService) resumeGaps(ctx context.Context, client *xmppclient.Client)
 	c.setSync(SyncProgress{Fetched: pass.fetched})
 }
 
+// archiveUnavailable reports whether a catch-up failed because the server
+// keeps no archive for the account (or refuses to share it), rather than
+// for a passing reason (timeout, lost connection).
+func archiveUnavailable(err error) bool {
+	var se *xmppclient.StanzaError
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Condition {
+	case "service-unavailable", "feature-not-implemented", "forbidden", "not-allowed":
+		return true
+	}
+	return false
+}
+
 func (c *ChatService) syncFailed(ctx context.Context, pass *archivePass, err error) error {
 	if ctx.Err() == nil {
 		c.log.Warn("archive catch-up stopped", "err", err)
@@ -135,7 +151,14 @@ type archivePass struct {
 	byID    bool // the archive takes after-id
 	fetched int
 	total   int
+	// states: receipts and markers read in this pass, applied when its
+	// pages are stored (newest first, a receipt comes before its message).
+	states []deliveryUpdate
 }
+
+// archiveQueryTimeout bounds one archive query: a server that never
+// answers must not hold the outbox flush for the whole session.
+const archiveQueryTimeout = time.Minute
 
 type fillOptions struct {
 	// advance: the pass starts at the archive's newest message; the sync
@@ -173,13 +196,16 @@ func (p *archivePass) fill(ctx context.Context, g store.Gap, o fillOptions) erro
 			_ = waitStored()
 			return errPassCut
 		}
-		page, err := p.client.QueryArchive(ctx, q)
+		qctx, cancel := context.WithTimeout(ctx, archiveQueryTimeout)
+		page, err := p.client.QueryArchive(qctx, q)
+		cancel()
 		if err != nil {
 			_ = waitStored()
 			return err
 		}
 		n := len(page.Messages)
-		msgs := p.c.archivedToStore(page.Messages, p.own)
+		msgs, states := p.c.archivedToStore(page.Messages, p.own)
+		p.states = append(p.states, states...)
 		if len(msgs) > 0 {
 			ceiling = keepBefore(msgs, ceiling, g.Start)
 		}
@@ -245,16 +271,69 @@ func (p *archivePass) fill(ctx context.Context, g store.Gap, o fillOptions) erro
 		}()
 		p.c.setSync(SyncProgress{Active: true, Fetched: p.fetched, Total: p.total})
 		if last {
-			return waitStored()
+			if err := waitStored(); err != nil {
+				return err
+			}
+			p.c.applyArchivedStates(p.states)
+			p.states = nil
+			return nil
 		}
 		q.Before, q.Last = page.First, false
 	}
 }
 
+// deliveryUpdate is a receipt or marker from a peer: their copy of our
+// message msgID reached state.
+type deliveryUpdate struct {
+	peer, msgID string
+	state       store.State
+}
+
+// deliveryOf reads the receipt or marker a peer's message carries.
+func deliveryOf(m xmppclient.ChatMessage, own string) (deliveryUpdate, bool) {
+	peer := m.From.Bare().String()
+	if peer == "" || peer == own {
+		return deliveryUpdate{}, false
+	}
+	switch {
+	case m.MarkerType == "displayed" || m.MarkerType == "acknowledged":
+		return deliveryUpdate{peer, m.MarkerFor, store.StateRead}, m.MarkerFor != ""
+	case m.MarkerType == "received":
+		return deliveryUpdate{peer, m.MarkerFor, store.StateDelivered}, m.MarkerFor != ""
+	case m.ReceiptFor != "":
+		return deliveryUpdate{peer, m.ReceiptFor, store.StateDelivered}, true
+	}
+	return deliveryUpdate{}, false
+}
+
+// applyArchivedStates moves our messages' ticks for receipts and markers
+// that arrived while Parley was away, oldest first (states only move
+// forward, so a late "delivered" does not undo "read").
+func (c *ChatService) applyArchivedStates(states []deliveryUpdate) {
+	if len(states) == 0 {
+		return
+	}
+	st, err := c.history()
+	if err != nil {
+		return
+	}
+	slices.Reverse(states)
+	for _, u := range states {
+		c.setState(st, u.peer, u.msgID, u.state)
+	}
+}
+
 // archivedToStore turns archive results into history rows, stamped with
-// the archive's time.
-func (c *ChatService) archivedToStore(page []xmppclient.ArchivedMessage, own string) []store.Message {
+// the archive's time, and collects the receipts and markers among them
+// (newest first, as the pages come).
+func (c *ChatService) archivedToStore(page []xmppclient.ArchivedMessage, own string) ([]store.Message, []deliveryUpdate) {
 	msgs := make([]store.Message, 0, len(page))
+	var states []deliveryUpdate
+	for i := len(page) - 1; i >= 0; i-- {
+		if u, ok := deliveryOf(page[i].Message, own); ok {
+			states = append(states, u)
+		}
+	}
 	for _, am := range page {
 		sm, ok := c.toStore(am.Message, own, false)
 		if !ok {
@@ -266,7 +345,7 @@ func (c *ChatService) archivedToStore(page []xmppclient.ArchivedMessage, own str
 		}
 		msgs = append(msgs, sm)
 	}
-	return msgs
+	return msgs, states
 }
 
 // keepBefore makes a page of archived messages (oldest first) sort before

@@ -81,11 +81,13 @@ func (c *ChatService) fillGapPart(ctx context.Context, st *store.Store, client *
 	} else if !g.Start.IsZero() {
 		q.Start = g.Start
 	}
-	page, err := client.QueryArchive(ctx, q)
+	qctx, cancel := context.WithTimeout(ctx, archiveQueryTimeout)
+	page, err := client.QueryArchive(qctx, q)
+	cancel()
 	if err != nil {
 		return fmt.Errorf("history of %s from the archive: %w", peer, err)
 	}
-	msgs := c.archivedToStore(page.Messages, client.JID().Bare().String())
+	msgs, states := c.archivedToStore(page.Messages, client.JID().Bare().String())
 	end := g.End
 	if len(msgs) > 0 {
 		end = keepBefore(msgs, g.End, g.Start)
@@ -95,6 +97,7 @@ func (c *ChatService) fillGapPart(ctx context.Context, st *store.Store, client *
 	} else if len(page.Messages) > 0 {
 		end = page.Messages[0].Stamp
 	}
+	c.applyArchivedStates(states)
 	done := page.Complete || len(page.Messages) == 0
 	if _, err := st.NarrowGap(ctx, g, peer, page.First, end, done); err != nil {
 		return err

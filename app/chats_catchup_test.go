@@ -1,0 +1,82 @@
+// Tests of the times and states of messages that arrive late: receipts and
+// displayed markers that peers sent while Parley was closed move the ticks
+// of the messages they name, as they would have live; a message claiming a
+// time in the future is dated when it arrived.
+package app_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"parley/app"
+	"parley/app/apptest"
+	"parley/app/store"
+)
+
+func TestCatchUpAppliesReceiptsAndMarkersSentWhileAway(t *testing.T) {
+	srv := apptest.Shared(t)
+	a := srv.NewChatAccount(t, "ticks")
+	bobJID, bobPass := srv.NewUser(t, "tickbob")
+	bob := srv.Raw(t, bobJID, bobPass, "raw")
+	ctx := chatCtx(t)
+
+	a.Start(t)
+	waitSync(t, a.Chats(), "the first catch-up", func(p app.SyncProgress) bool { return !p.Active })
+	cs := a.Chats()
+	// A displayed marker covers the messages before it: the one read is
+	// the older.
+	second, err := cs.Send(ctx, bobJID, "will be read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := cs.Send(ctx, bobJID, "will be delivered")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, cs, first.ID, store.StateSent, "the server acked the first")
+	waitState(t, cs, second.ID, store.StateSent, "the server acked the second")
+	a.Stop(t)
+
+	// While Parley is closed (another resource online, so the server
+	// archives rather than keeps them offline), bob's client confirms the
+	// first and shows the second.
+	other := srv.Raw(t, a.JID, a.Password, "other")
+	if err := bob.SendRaw(fmt.Sprintf(`<message to='%s' id='r1'><received xmlns='urn:xmpp:receipts' id='%s'/></message>`, a.JID, first.MessageID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.SendRaw(fmt.Sprintf(`<message to='%s' id='m1' type='chat'><displayed xmlns='urn:xmpp:chat-markers:0' id='%s'/></message>`, a.JID, second.MessageID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := apptest.PingSync(ctx, bob, srv.Domain); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+
+	a.Start(t)
+	cs = a.Chats()
+	if p := waitSync(t, cs, "the catch-up", func(p app.SyncProgress) bool { return !p.Active }); p.Err != nil || p.Fetched < 2 {
+		t.Fatalf("catch-up: %+v; want the receipt and the marker fetched", p)
+	}
+	waitState(t, cs, first.ID, store.StateDelivered, "the archived receipt")
+	waitState(t, cs, second.ID, store.StateRead, "the archived displayed marker")
+}
+
+func TestMessageDatedInTheFutureIsDatedOnArrival(t *testing.T) {
+	srv := apptest.Shared(t)
+	a := srv.NewChatAccount(t, "future")
+	bobJID, bobPass := srv.NewUser(t, "futurebob")
+	bob := srv.Raw(t, bobJID, bobPass, "raw")
+	a.Start(t)
+	cs := a.Chats()
+	before := time.Now().Add(-time.Second)
+	if err := bob.SendRaw(fmt.Sprintf(`<message to='%s' id='f1' type='chat'><body>from the future</body>`+
+		`<delay xmlns='urn:xmpp:delay' stamp='2099-01-01T00:00:00Z'/></message>`, a.JID)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := waitHistory(t, cs, bobJID, "the message stored", hasBody(store.In, "from the future"))
+	m, _ := findBody(msgs, store.In, "from the future")
+	if m.Time.Before(before) || m.Time.After(time.Now().Add(time.Minute)) {
+		t.Fatalf("stored at %v; want the time it arrived (about %v)", m.Time, time.Now())
+	}
+}
