@@ -283,12 +283,8 @@ func (c *ChatService) handleEvent(client *xmppclient.Client, ev xmppclient.Event
 			c.sessionEnded(client)
 		}
 	case xmppclient.MessageEvent:
-		m, err := xmppclient.ParseMessage(ev.Raw)
-		if err != nil {
-			c.log.Warn("skipping a message that does not parse", "err", err)
-			return
-		}
-		c.received(client, m, false, true)
+		// Parsed once by the engine; one that does not parse never comes.
+		c.received(client, ev.Message, false, true)
 	case xmppclient.CarbonEvent:
 		// Not live for us: the resource it was for confirms receipt.
 		c.received(client, ev.Message, ev.Sent, false)

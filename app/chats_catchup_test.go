@@ -55,7 +55,7 @@ func TestCatchUpAppliesReceiptsAndMarkersSentWhileAway(t *testing.T) {
 
 	a.Start(t)
 	cs = a.Chats()
-	if p := waitSync(t, cs, "the catch-up", func(p app.SyncProgress) bool { return !p.Active }); p.Err != nil || p.Fetched < 2 {
+	if p := waitSync(t, cs, "the catch-up", func(p app.SyncProgress) bool { return !p.Active && (p.Fetched >= 2 || p.Err != nil) }); p.Err != nil {
 		t.Fatalf("catch-up: %+v; want the receipt and the marker fetched", p)
 	}
 	waitState(t, cs, first.ID, store.StateDelivered, "the archived receipt")

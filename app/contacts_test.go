@@ -445,7 +445,7 @@ func fromBare(ev xmppclient.Event, bare string) bool {
 	var from string
 	switch ev := ev.(type) {
 	case xmppclient.MessageEvent:
-		from = ev.Message.From
+		from = ev.Message.From.String()
 	case xmppclient.PresenceEvent:
 		from = ev.Presence.From
 	default:

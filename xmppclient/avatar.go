@@ -198,13 +198,13 @@ type pepEvent struct {
 // handlePEPEvent turns avatar metadata notifications into events. PEP
 // notifications come from the publisher's bare JID; any other sender is
 // not trusted for them. It reports whether the message was consumed.
-func (c *Client) handlePEPEvent(m stanza.Message, raw []byte) bool {
-	if !bytes.Contains(raw, []byte(nsPubSubEvent)) || !bytes.Contains(raw, []byte(NSAvatarMetadata)) {
+func (c *Client) handlePEPEvent(fromAttr string, raw []byte) bool {
+	if !bytes.Contains(raw, []byte(NSAvatarMetadata)) {
 		return false
 	}
-	from, err := ParseJID(m.From)
+	from, err := ParseJID(fromAttr)
 	if err != nil || !from.IsBare() {
-		c.log.Warn("ignoring a PEP notification from a full or bad JID", "from", m.From)
+		c.log.Warn("ignoring a PEP notification from a full or bad JID", "from", fromAttr)
 		return true
 	}
 	var ev pepEvent

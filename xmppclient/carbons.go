@@ -6,7 +6,6 @@
 package xmppclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
@@ -39,92 +38,57 @@ func (c *Client) EnableCarbons(ctx context.Context) error {
 type CarbonEvent struct {
 	Sent    bool
 	Message ChatMessage
-	Raw     []byte // the forwarded message
+	// Raw is the forwarded <message/>, its bytes as received, cut out of
+	// the carbon (namespaces its ancestors declared are not repeated).
+	Raw []byte
 }
 
 func (CarbonEvent) isEvent() {}
 
-// forwardedWire is XEP-0297 forwarding, with the inner message kept raw.
-type forwardedWire struct {
-	Delay *struct {
-		Stamp string `xml:"stamp,attr"`
-	} `xml:"urn:xmpp:delay delay"`
-	Message *struct {
-		Inner []byte     `xml:",innerxml"`
-		Attrs []xml.Attr `xml:",any,attr"`
-	} `xml:"jabber:client message"`
+// carbonCopy is a <received/> or <sent/> wrapper.
+type carbonCopy struct {
+	sent bool
+	fwd  *forwarded // nil without a <forwarded/>
 }
 
-type carbonWire struct {
-	Received *struct {
-		Forwarded forwardedWire `xml:"urn:xmpp:forward:0 forwarded"`
-	} `xml:"urn:xmpp:carbons:2 received"`
-	Sent *struct {
-		Forwarded forwardedWire `xml:"urn:xmpp:forward:0 forwarded"`
-	} `xml:"urn:xmpp:carbons:2 sent"`
-	Private *struct{} `xml:"urn:xmpp:carbons:2 private"`
-}
-
-// rebuild re-serializes a forwarded message as a standalone element in
-// the client namespace, so ParseMessage can read it.
-func (f *forwardedWire) rebuild() []byte {
-	if f.Message == nil {
+func (cc *carbonCopy) forwarded() *forwarded {
+	if cc == nil {
 		return nil
 	}
-	var b bytes.Buffer
-	b.WriteString("<message xmlns='jabber:client'")
-	for _, a := range f.Message.Attrs {
-		if (a.Name.Space != "" && a.Name.Space != nsXML) || a.Name.Local == "xmlns" {
-			continue
-		}
-		name := a.Name.Local
-		if a.Name.Space == nsXML {
-			name = "xml:" + name
-		}
-		b.WriteString(" " + name + "='" + xmlEscape(a.Value) + "'")
-	}
-	b.WriteString(">")
-	b.Write(f.Message.Inner)
-	b.WriteString("</message>")
-	return b.Bytes()
+	return cc.fwd
 }
 
-// handleCarbon unwraps a carbon; it reports whether raw was one (handled,
-// or dropped as a forgery).
-func (c *Client) handleCarbon(m stanza.Message, raw []byte) bool {
-	if !bytes.Contains(raw, []byte(nsCarbons)) {
-		return false
+// parseCarbon reads a <received/> or <sent/> whose start tag was just read
+// (part of parseMessage's single pass over the stanza).
+func parseCarbon(w *elementTokens, start xml.StartElement) (*carbonCopy, error) {
+	cc := &carbonCopy{sent: start.Name.Local == "sent"}
+	err := w.children(func(c xml.StartElement) error {
+		if c.Name.Space != nsForward || c.Name.Local != "forwarded" || cc.fwd != nil {
+			return nil
+		}
+		var err error
+		cc.fwd, err = parseForwarded(w)
+		return err
+	})
+	return cc, err
+}
+
+// handleCarbon delivers a carbon sent by from, or drops it as a forgery.
+func (c *Client) handleCarbon(from string, cc *carbonCopy) {
+	if !c.fromOwnAccountStrict(from) {
+		c.log.Warn("dropping a forged carbon: not from the own account", "from", from)
+		return
 	}
-	var w carbonWire
-	if err := decodeElement(streamHeader{}, raw, &w); err != nil {
-		return false
-	}
-	var fw *forwardedWire
-	sent := false
-	switch {
-	case w.Received != nil:
-		fw = &w.Received.Forwarded
-	case w.Sent != nil:
-		fw, sent = &w.Sent.Forwarded, true
-	default:
-		return false // <private/> alone, or carbons mentioned elsewhere
-	}
-	if !c.fromOwnAccountStrict(m.From) {
-		c.log.Warn("dropping a forged carbon: not from the own account", "from", m.From)
-		return true
-	}
-	inner := fw.rebuild()
-	if inner == nil {
+	f := cc.forwarded()
+	if f == nil || f.msg == nil {
 		c.log.Warn("dropping a carbon without a forwarded message")
-		return true
+		return
 	}
-	cm, err := ParseMessage(inner)
-	if err != nil {
-		c.log.Warn("dropping a carbon whose message does not parse", "err", err)
-		return true
+	if f.msg.bad != nil {
+		c.log.Warn("dropping a carbon whose message does not parse", "err", f.msg.bad)
+		return
 	}
-	c.events.push(CarbonEvent{Sent: sent, Message: cm, Raw: inner})
-	return true
+	c.events.push(CarbonEvent{Sent: cc.sent, Message: f.msg.msg, Raw: f.raw})
 }
 
 // fromOwnAccountStrict: from must be exactly the own bare JID (carbons

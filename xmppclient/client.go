@@ -544,6 +544,10 @@ func (c *Client) handleStanza(cn *conn, el element) {
 			To: el.attr("to"), Type: stanza.IQTypeResult}}, el.Raw, nil)
 		return
 	}
+	if el.Start.Name.Local == "message" {
+		c.handleMessage(cn.er.header, el)
+		return
+	}
 	pkt, err := decodeStanza(cn.er.header, el.Raw)
 	if err != nil {
 		c.log.Warn("skipping a stanza that does not decode", "name", el.Start.Name.Local, "err", err, "xml", truncate(el.Raw, 512))
@@ -557,11 +561,6 @@ func (c *Client) handleStanza(cn *conn, el element) {
 		return
 	}
 	switch p := pkt.(type) {
-	case stanza.Message:
-		if c.handleMAMResult(p, el.Raw) || c.handleCarbon(p, el.Raw) || c.handlePEPEvent(p, el.Raw) {
-			return
-		}
-		c.events.push(MessageEvent{Message: p, Raw: el.Raw})
 	case stanza.Presence:
 		c.events.push(PresenceEvent{Presence: p, Raw: el.Raw})
 	case *stanza.IQ:
@@ -575,6 +574,31 @@ func (c *Client) handleStanza(cn *conn, el element) {
 		}
 	default:
 		c.log.Warn("unexpected packet type", "type", fmt.Sprintf("%T", pkt))
+	}
+}
+
+// handleMessage routes a <message/> stanza, parsed as it was read (or
+// now, for one the reader did not parse): an archive result to its query,
+// a carbon, a PEP notification, or else a MessageEvent.
+func (c *Client) handleMessage(h streamHeader, el element) {
+	im := el.msg
+	if im == nil {
+		var err error
+		if im, err = parseMessageBytes(h, el.Raw, true); err != nil {
+			c.log.Warn("skipping a message that does not parse", "err", err, "xml", truncate(el.Raw, 512))
+			return
+		}
+	}
+	switch {
+	case im.result != nil:
+		c.handleMAMResult(im.from, im.result)
+	case im.carbon != nil:
+		c.handleCarbon(im.from, im.carbon)
+	case im.pubsubEvent && c.handlePEPEvent(im.from, el.Raw):
+	case im.bad != nil:
+		c.log.Warn("skipping a message that does not parse", "err", im.bad, "xml", truncate(el.Raw, 512))
+	default:
+		c.events.push(MessageEvent{Message: im.msg, Raw: el.Raw})
 	}
 }
 

@@ -268,14 +268,14 @@ func TestBlockingStopsMessagesAndUnblockRestores(t *testing.T) {
 	}
 	rec.waitFor(t, 10*time.Second, "the message after unblock", func(evs []xmppclient.Event) bool {
 		for _, m := range messages(evs) {
-			if m.Message.Id == "b2" {
+			if m.Message.ID == "b2" {
 				return true
 			}
 		}
 		return false
 	})
 	for _, m := range messages(rec.snapshot()) {
-		if m.Message.Id == "b1" {
+		if m.Message.ID == "b1" {
 			t.Fatal("a message from a blocked contact arrived")
 		}
 	}

@@ -1,10 +1,11 @@
-// Stanza decoding into gosrc.io/xmpp/stanza types, done safely: the
-// library's own Message and Presence decoders read every token of unknown
-// child elements, so a <body> nested inside an unknown payload (a carbon, a
-// forwarded message) would leak onto the outer stanza and look as if its
-// sender wrote it. Here unknown children are skipped whole, only direct
-// children in the client namespace are taken as body/subject/thread, and
-// registered extensions are decoded through stanza.TypeRegistry.
+// Stanza decoding of presences and IQs into gosrc.io/xmpp/stanza types,
+// done safely: the library's own Presence decoder reads every token of
+// unknown child elements, so a payload nested inside an unknown one could
+// leak onto the outer stanza. Here unknown children are skipped whole,
+// only direct children in the client namespace are taken as show, status
+// and priority, and registered extensions are decoded through
+// stanza.TypeRegistry. Messages are parsed into ChatMessage instead, in
+// the reader's own pass (message.go).
 package xmppclient
 
 import (
@@ -18,7 +19,7 @@ import (
 const nsXML = "http://www.w3.org/XML/1998/namespace"
 
 // decodeStanza turns raw bytes into a gosrc.io/xmpp/stanza packet: a
-// stanza.Message, stanza.Presence or *stanza.IQ. It never panics.
+// stanza.Presence or *stanza.IQ. It never panics.
 func decodeStanza(h streamHeader, raw []byte) (pkt stanza.Packet, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -44,10 +45,6 @@ func decodeStanza(h streamHeader, raw []byte) (pkt stanza.Packet, err error) {
 		return nil, fmt.Errorf("not a client stanza: <%s xmlns='%s'>", start.Name.Local, start.Name.Space)
 	}
 	switch start.Name.Local {
-	case "message":
-		var m stanza.Message
-		err := decodeMessage(dec, start, &m)
-		return m, err
 	case "presence":
 		var p stanza.Presence
 		err := decodePresence(dec, start, &p)
@@ -77,62 +74,6 @@ func stanzaAttrs(start xml.StartElement) stanza.Attrs {
 		}
 	}
 	return a
-}
-
-func decodeMessage(dec *xml.Decoder, start xml.StartElement, m *stanza.Message) error {
-	m.XMLName = start.Name
-	m.Attrs = stanzaAttrs(start)
-	seenBody := false
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if ext := stanza.TypeRegistry.GetMsgExtension(t.Name); ext != nil {
-				if err := dec.DecodeElement(ext, &t); err != nil {
-					return fmt.Errorf("message payload <%s xmlns='%s'>: %w", t.Name.Local, t.Name.Space, err)
-				}
-				m.Extensions = append(m.Extensions, ext)
-				continue
-			}
-			if t.Name.Space != nsClient {
-				if err := dec.Skip(); err != nil {
-					return err
-				}
-				continue
-			}
-			switch t.Name.Local {
-			case "body":
-				var s string
-				if err := dec.DecodeElement(&s, &t); err != nil {
-					return err
-				}
-				if !seenBody { // alternative languages after the first are ignored
-					m.Body, seenBody = s, true
-				}
-			case "subject":
-				if err := dec.DecodeElement(&m.Subject, &t); err != nil {
-					return err
-				}
-			case "thread":
-				if err := dec.DecodeElement(&m.Thread, &t); err != nil {
-					return err
-				}
-			case "error":
-				if err := dec.DecodeElement(&m.Error, &t); err != nil {
-					return err
-				}
-			default:
-				if err := dec.Skip(); err != nil {
-					return err
-				}
-			}
-		case xml.EndElement:
-			return nil
-		}
-	}
 }
 
 func decodePresence(dec *xml.Decoder, start xml.StartElement, p *stanza.Presence) error {

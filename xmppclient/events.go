@@ -75,9 +75,11 @@ type AckEvent struct {
 	IDs []string
 }
 
-// MessageEvent is a received <message/>.
+// MessageEvent is a received <message/>, parsed once by the engine. Carbons
+// (CarbonEvent), archive results (QueryArchive) and PEP notifications are
+// delivered otherwise; a message whose from or to is no JID is dropped.
 type MessageEvent struct {
-	Message stanza.Message
+	Message ChatMessage
 	Raw     []byte // the stanza as received, for payloads the caller decodes itself
 }
 

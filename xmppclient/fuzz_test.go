@@ -5,7 +5,11 @@
 package xmppclient
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -57,6 +61,7 @@ func FuzzStreamReader(f *testing.F) {
 				return
 			}
 			_, _ = decodeStanza(h, el.Raw)
+			_, _ = parseMessageBytes(h, el.Raw, true)
 			_ = firstChildName(h, el.Raw)
 			var dc definedCondition
 			_ = decodeElement(h, el.Raw, &dc)
@@ -101,13 +106,11 @@ func FuzzNextStanzaSurvives(f *testing.F) {
 		for _, el := range els[:len(els)-1] {
 			_, _ = decodeStanza(h, el.Raw)
 		}
-		pkt, err := decodeStanza(h, last.Raw)
-		if err != nil {
-			t.Fatalf("sentinel did not decode after %q: %v", data, err)
+		if last.msg == nil || last.msg.bad != nil {
+			t.Fatalf("sentinel not parsed after %q: %#v", data, last.msg)
 		}
-		m, ok := pkt.(stanza.Message)
-		if !ok || m.Body != "still here" || m.Id != "sentinel" {
-			t.Fatalf("sentinel decoded wrongly: %#v", pkt)
+		if m := last.msg.msg; m.Body != "still here" || m.ID != "sentinel" || m.From.String() != "peer@example.org/r" {
+			t.Fatalf("sentinel parsed wrongly after %q: %#v", data, m)
 		}
 	})
 }
@@ -122,19 +125,8 @@ func FuzzPayloadParsers(f *testing.F) {
 	f.Add([]byte("<iq type='set'><block xmlns='urn:xmpp:blocking'><item jid='@@'/></block></iq>"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = ParseMessage(data)
-		var cw carbonWire
-		if decodeElement(streamHeader{}, data, &cw) == nil {
-			if cw.Received != nil {
-				if inner := cw.Received.Forwarded.rebuild(); inner != nil {
-					_, _ = ParseMessage(inner)
-				}
-			}
-		}
-		var mw mamResultWire
-		if decodeElement(streamHeader{}, data, &mw) == nil && mw.Result != nil {
-			if inner := mw.Result.Forwarded.rebuild(); inner != nil {
-				_, _ = ParseMessage(inner)
-			}
+		if im, err := parseMessageBytes(streamHeader{}, data, true); err == nil {
+			checkForwardedRaw(t, data, im)
 		}
 		var rq rosterQuery
 		if DecodeIQPayload(data, &rq) == nil {
@@ -152,4 +144,113 @@ func FuzzPayloadParsers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzMessageParser: a message parsed by the stream reader as it reads it
+// (one pass over the stream's tokens) and the same bytes parsed on their
+// own agree exactly, forwarded messages' bytes included; neither panics.
+func FuzzMessageParser(f *testing.F) {
+	addSeeds(f)
+	for _, s := range messageSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		er := newElementReader(strings.NewReader(testHeader + string(data)))
+		h, err := er.readHeader()
+		if err != nil {
+			t.Fatalf("readHeader: %v", err)
+		}
+		for i := 0; i < 100; i++ {
+			el, err := er.next()
+			if err != nil {
+				return
+			}
+			isMessage := el.Start.Name.Space == nsClient && el.Start.Name.Local == "message"
+			if isMessage != (el.msg != nil) {
+				t.Fatalf("<%s xmlns='%s'> parsed as a message: %v", el.Start.Name.Local, el.Start.Name.Space, el.msg != nil)
+			}
+			if !isMessage {
+				continue
+			}
+			again, err := parseMessageBytes(h, el.Raw, true)
+			if err != nil {
+				t.Fatalf("the reader parsed %q, alone it fails: %v", el.Raw, err)
+			}
+			if !reflect.DeepEqual(el.msg, again) {
+				t.Fatalf("the reader and the bytes parser differ on %q:\n%#v\n%#v", el.Raw, el.msg, again)
+			}
+			checkForwardedRaw(t, el.Raw, el.msg)
+		}
+	})
+}
+
+// checkForwardedRaw: a forwarded message's bytes are one element cut out
+// of the stanza, and parse to the message found in the stanza when it
+// declares its own namespace.
+func checkForwardedRaw(t *testing.T, outer []byte, im *incomingMessage) {
+	for _, f := range []*forwarded{im.result.forwarded(), im.carbon.forwarded()} {
+		if f == nil || f.msg == nil {
+			continue
+		}
+		if !bytes.HasPrefix(f.raw, []byte("<")) || !bytes.HasSuffix(f.raw, []byte(">")) || !bytes.Contains(outer, f.raw) {
+			t.Fatalf("forwarded bytes %q are not an element of %q", f.raw, outer)
+		}
+		if !standalone(f.raw) {
+			continue // it uses a namespace declared by its ancestors
+		}
+		alone, err := parseMessageBytes(streamHeader{}, f.raw, false)
+		if err != nil || !reflect.DeepEqual(alone, f.msg) {
+			t.Fatalf("forwarded bytes %q alone: %v\n%#v\nin the stanza:\n%#v", f.raw, err, alone, f.msg)
+		}
+	}
+}
+
+// standalone: raw declares the client namespace on its start tag and uses
+// no prefix but xml:, so it means the same on its own.
+func standalone(raw []byte) bool {
+	dec := xml.NewDecoder(bytes.NewReader(raw))
+	for i := 0; ; i++ {
+		tok, err := dec.RawToken()
+		if err != nil {
+			return err == io.EOF
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			if ee, ok := tok.(xml.EndElement); ok && ee.Name.Space != "" {
+				return false
+			}
+			continue
+		}
+		if se.Name.Space != "" {
+			return false
+		}
+		declared := false
+		for _, a := range se.Attr {
+			switch {
+			case a.Name.Space == "" && a.Name.Local == "xmlns":
+				declared = a.Value == nsClient
+			case a.Name.Space != "" && a.Name.Space != "xml" && a.Name.Space != "xmlns":
+				return false
+			}
+		}
+		if i == 0 && !declared {
+			return false
+		}
+	}
+}
+
+// messageSeeds are stanzas for the message parser: archive results,
+// carbons, forwarded messages with prefixes, nested and repeated payloads.
+var messageSeeds = []string{
+	"<message from='me@example.org'><result xmlns='urn:xmpp:mam:2' queryid='q1' id='A1'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-02T03:04:05.678Z'/><message xmlns='jabber:client' from='bob@example.org/x' to='me@example.org' type='chat' id='m1'><body>archived</body><stanza-id xmlns='urn:xmpp:sid:0' by='me@example.org' id='A1'/></message></forwarded></result></message>",
+	"<message from='me@example.org'><result xmlns='urn:xmpp:mam:2' queryid='q1' id='A2'><forwarded xmlns='urn:xmpp:forward:0'>\n <message xmlns='jabber:client' from='bob@example.org'><body>a</body></message><message xmlns='jabber:client'><body>second</body></message></forwarded></result></message>",
+	"<message from='me@example.org' xmlns:c='jabber:client' xmlns:f='urn:xmpp:forward:0'><result xmlns='urn:xmpp:mam:2' queryid='q' id='1'><f:forwarded><c:message from='bob@example.org'><c:body>prefixed</c:body></c:message></f:forwarded></result></message>",
+	"<message from='me@example.org'><result xmlns='urn:xmpp:mam:2' queryid='q' id='1'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='@@'><body>bad jid</body></message></forwarded></result></message>",
+	"<message from='me@example.org'><result xmlns='urn:xmpp:mam:2' queryid='q' id='1'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'/></forwarded></result></message>",
+	"<message from='me@example.org'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' to='bob@example.org'><body>s</body></message></forwarded></sent><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='bob@example.org'><body>r</body><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'><body>nested carbon</body></message></forwarded></received></message></forwarded></received></message>",
+	"<message from='bob@example.org/x'><body>outer</body><x xmlns='urn:unknown'><body xmlns='jabber:client'>inner</body><message xmlns='jabber:client'><body>deeper</body></message></x></message>",
+	"<message><body><![CDATA[<b>]]> &amp; text<!-- c --> more<i>skip</i></body><body xml:lang='en'>en</body></message>",
+	"<message><error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>busy</text><app xmlns='urn:x'/></error><thread>t</thread><subject>s1</subject><subject>s2</subject></message>",
+	"<message from='a@b'><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'/></event><markable xmlns='urn:xmpp:chat-markers:0'/><x xmlns='jabber:x:oob'><url> https://e/f </url><desc>d</desc></x><retract xmlns='urn:xmpp:message-retract:1' id='z'/><gone xmlns='http://jabber.org/protocol/chatstates'/></message>",
+	"<message to='not a jid@@'><body>x</body></message>",
 }

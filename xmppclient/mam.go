@@ -5,7 +5,6 @@
 package xmppclient
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
@@ -48,7 +47,9 @@ type ArchivedMessage struct {
 	ArchiveID string    // the archive's id of the message (its stanza-id)
 	Stamp     time.Time // when the archive stored it
 	Message   ChatMessage
-	Raw       []byte
+	// Raw is the archived <message/>, its bytes as received, cut out of
+	// the result (namespaces its ancestors declared are not repeated).
+	Raw []byte
 }
 
 // MAMPage is one page of results, oldest first.
@@ -163,62 +164,69 @@ func (c *Client) QueryArchive(ctx context.Context, q MAMQuery) (MAMPage, error) 
 	return page, nil
 }
 
-type mamResultWire struct {
-	Result *struct {
-		QueryID   string        `xml:"queryid,attr"`
-		ID        string        `xml:"id,attr"`
-		Forwarded forwardedWire `xml:"urn:xmpp:forward:0 forwarded"`
-	} `xml:"urn:xmpp:mam:2 result"`
+// mamResult is an archive result: the archive's id of the message and
+// the forwarded message.
+type mamResult struct {
+	queryID, id string
+	fwd         *forwarded // nil without a <forwarded/>
 }
 
-// handleMAMResult routes an archive result to its query; it reports
-// whether raw was one (taken, or dropped as forged or unsolicited).
-func (c *Client) handleMAMResult(m stanza.Message, raw []byte) bool {
-	if !bytes.Contains(raw, []byte(nsMAM)) {
-		return false
+func (r *mamResult) forwarded() *forwarded {
+	if r == nil {
+		return nil
 	}
-	var w mamResultWire
-	if err := decodeElement(streamHeader{}, raw, &w); err != nil || w.Result == nil {
-		return false
-	}
+	return r.fwd
+}
+
+// parseMAMResult reads a <result/> whose start tag was just read (part of
+// parseMessage's single pass over the stanza).
+func parseMAMResult(w *elementTokens, start xml.StartElement) (*mamResult, error) {
+	r := &mamResult{queryID: plainAttr(start, "queryid"), id: plainAttr(start, "id")}
+	err := w.children(func(c xml.StartElement) error {
+		if c.Name.Space != nsForward || c.Name.Local != "forwarded" || r.fwd != nil {
+			return nil
+		}
+		var err error
+		r.fwd, err = parseForwarded(w)
+		return err
+	})
+	return r, err
+}
+
+// handleMAMResult routes an archive result, sent by from, to its query,
+// or drops it as forged or unsolicited.
+func (c *Client) handleMAMResult(from string, r *mamResult) {
 	c.mam.mu.Lock()
-	col := c.mam.queries[w.Result.QueryID]
+	col := c.mam.queries[r.queryID]
 	c.mam.mu.Unlock()
 	if col == nil {
-		c.log.Warn("dropping an archive result for no query of ours", "from", m.From, "queryid", w.Result.QueryID)
-		return true
+		c.log.Warn("dropping an archive result for no query of ours", "from", from, "queryid", r.queryID)
+		return
 	}
 	ok := false
 	if col.archive == "" {
-		ok = m.From == "" || c.fromOwnAccountStrict(m.From)
-	} else if j, err := ParseJID(m.From); err == nil {
+		ok = from == "" || c.fromOwnAccountStrict(from)
+	} else if j, err := ParseJID(from); err == nil {
 		ok = j.String() == col.archive
 	}
 	if !ok {
-		c.log.Warn("dropping a forged archive result", "from", m.From)
-		return true
+		c.log.Warn("dropping a forged archive result", "from", from)
+		return
 	}
-	inner := w.Result.Forwarded.rebuild()
-	if inner == nil {
+	f := r.forwarded()
+	if f == nil || f.msg == nil {
 		c.log.Warn("dropping an archive result without a message")
-		return true
+		return
 	}
-	cm, err := ParseMessage(inner)
-	if err != nil {
-		c.log.Warn("dropping an archive result whose message does not parse", "err", err)
-		return true
+	if f.msg.bad != nil {
+		c.log.Warn("dropping an archive result whose message does not parse", "err", f.msg.bad)
+		return
 	}
-	am := ArchivedMessage{ArchiveID: w.Result.ID, Message: cm, Raw: inner}
-	if w.Result.Forwarded.Delay != nil {
-		if t, err := time.Parse(time.RFC3339Nano, w.Result.Forwarded.Delay.Stamp); err == nil {
-			am.Stamp = t
-			if am.Message.Delay.IsZero() {
-				am.Message.Delay = t
-			}
-		}
+	am := ArchivedMessage{ArchiveID: r.id, Stamp: f.stamp, Message: f.msg.msg, Raw: f.raw}
+	if am.Message.Delay.IsZero() {
+		am.Message.Delay = f.stamp
 	}
 	c.mam.mu.Lock()
 	col.msgs = append(col.msgs, am)
 	c.mam.mu.Unlock()
-	return true
 }

@@ -74,144 +74,311 @@ func (m *ChatMessage) OriginOrID() string {
 	return m.ID
 }
 
-// messageWire is the XML shape of a message with the extensions above.
-type messageWire struct {
-	XMLName xml.Name
-	From    string `xml:"from,attr"`
-	To      string `xml:"to,attr"`
-	Type    string `xml:"type,attr"`
-	ID      string `xml:"id,attr"`
-	Bodies  []struct {
-		Lang string `xml:"http://www.w3.org/XML/1998/namespace lang,attr"`
-		Text string `xml:",chardata"`
-	} `xml:"jabber:client body"`
-	Subject  string `xml:"jabber:client subject"`
-	Thread   string `xml:"jabber:client thread"`
-	OriginID *struct {
-		ID string `xml:"id,attr"`
-	} `xml:"urn:xmpp:sid:0 origin-id"`
-	StanzaIDs []struct {
-		ID string `xml:"id,attr"`
-		By string `xml:"by,attr"`
-	} `xml:"urn:xmpp:sid:0 stanza-id"`
-	Delay *struct {
-		Stamp string `xml:"stamp,attr"`
-	} `xml:"urn:xmpp:delay delay"`
-	ReceiptRequest *struct{} `xml:"urn:xmpp:receipts request"`
-	ReceiptFor     *struct {
-		ID string `xml:"id,attr"`
-	} `xml:"urn:xmpp:receipts received"`
-	Markable  *struct{} `xml:"urn:xmpp:chat-markers:0 markable"`
-	Displayed *struct {
-		ID string `xml:"id,attr"`
-	} `xml:"urn:xmpp:chat-markers:0 displayed"`
-	MarkReceived *struct {
-		ID string `xml:"id,attr"`
-	} `xml:"urn:xmpp:chat-markers:0 received"`
-	Acknowledged *struct {
-		ID string `xml:"id,attr"`
-	} `xml:"urn:xmpp:chat-markers:0 acknowledged"`
-	States []struct {
-		XMLName xml.Name
-	} `xml:",any"`
-	Replace *struct {
-		ID string `xml:"id,attr"`
-	} `xml:"urn:xmpp:message-correct:0 replace"`
-	Retract *struct {
-		ID string `xml:"id,attr"`
-	} `xml:"urn:xmpp:message-retract:1 retract"`
-	OOB *struct {
-		URL string `xml:"url"`
-	} `xml:"jabber:x:oob x"`
-	Error *struct {
-		Type string `xml:"type,attr"`
-		definedCondition
-	} `xml:"jabber:client error"`
-}
-
-// ParseMessage parses the raw bytes of a top-level <message/> (as in
-// MessageEvent.Raw, or a forwarded one from a carbon or the archive).
+// ParseMessage parses the raw bytes of one <message/> element (as in
+// MessageEvent.Raw, or the forwarded one of a carbon or an archive result).
+// The engine has already parsed what it delivers (MessageEvent.Message);
+// this is for bytes kept from earlier.
 func ParseMessage(raw []byte) (ChatMessage, error) {
-	var w messageWire
-	if err := decodeElement(streamHeader{}, raw, &w); err != nil {
+	im, err := parseMessageBytes(streamHeader{}, raw, false)
+	if err != nil {
 		return ChatMessage{}, fmt.Errorf("message: %w", err)
 	}
-	return w.chatMessage()
+	if im.bad != nil {
+		return ChatMessage{}, im.bad
+	}
+	return im.msg, nil
 }
 
-func (w *messageWire) chatMessage() (ChatMessage, error) {
-	var m ChatMessage
+// incomingMessage is a <message/> parsed in one pass: the message itself
+// and, for a stanza at the top level of the stream, the wrappers the engine
+// routes itself. Wrappers inside a forwarded message mean nothing and are
+// skipped, as is everything below an unknown child: only direct children
+// in the client namespace give body, subject and thread, so a <body>
+// nested in an unknown payload never lands on the outer message.
+type incomingMessage struct {
+	msg  ChatMessage
+	bad  error  // why msg cannot be used (a from or to that is no JID)
+	from string // the from attribute as received, for the sender checks
+
+	result      *mamResult  // XEP-0313 <result/> (mam.go)
+	carbon      *carbonCopy // XEP-0280 <received/> or <sent/> (carbons.go)
+	pubsubEvent bool        // a XEP-0060 <event/>: maybe a PEP notification (avatar.go)
+}
+
+// forwarded is XEP-0297 forwarding: a message and when it was first
+// handled.
+type forwarded struct {
+	stamp time.Time        // from <delay/>; zero if absent or unreadable
+	msg   *incomingMessage // nil if no message in the client namespace
+	// raw is the forwarded message's bytes, cut out of the stanza as
+	// received: namespace declarations on its ancestors are not repeated
+	// in them (servers declare xmlns='jabber:client' on the message).
+	raw      []byte
+	from, to int // where raw is in the outer stanza
+}
+
+// parseMessageBytes parses the bytes of one <message/> element, resolving
+// prefixes as the stream header h declared them. Only a document that is
+// not well-formed (or not a message) is an error. It never panics.
+func parseMessageBytes(h streamHeader, raw []byte, top bool) (im *incomingMessage, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			im, err = nil, fmt.Errorf("message parser panic: %v", r)
+		}
+	}()
+	dec, err := newElementDecoder(h, raw)
+	if err != nil {
+		return nil, err
+	}
+	// Offsets count from raw[0], which follows the wrapper's start tag.
+	w := &elementTokens{dec: dec, base: dec.InputOffset()}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		if start, ok := tok.(xml.StartElement); ok {
+			if start.Name.Local != "message" {
+				return nil, fmt.Errorf("not a message: <%s xmlns='%s'>", start.Name.Local, start.Name.Space)
+			}
+			if im, err = parseMessage(w, start, top); err != nil {
+				return nil, err
+			}
+			im.attachRaw(raw)
+			return im, nil
+		}
+	}
+}
+
+// readTopMessage parses a top-level <message/> on the stream whose start
+// tag the reader has just read, through its end tag. err is only a token
+// error, which ends the stream; a message the parser cannot make sense of
+// comes back with bad set. It never panics.
+func readTopMessage(w *elementTokens, start xml.StartElement) (im *incomingMessage, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			im, err = &incomingMessage{bad: fmt.Errorf("message parser panic: %v", r)}, w.close(0)
+		}
+	}()
+	return parseMessage(w, start, true)
+}
+
+// attachRaw cuts the forwarded messages' bytes out of raw, the bytes of
+// the parsed element.
+func (im *incomingMessage) attachRaw(raw []byte) {
+	for _, f := range []*forwarded{im.result.forwarded(), im.carbon.forwarded()} {
+		if f != nil && f.msg != nil && 0 <= f.from && f.from < f.to && f.to <= len(raw) {
+			f.raw = raw[f.from:f.to:f.to]
+		}
+	}
+}
+
+// parseMessage reads a message whose start tag was just read, through its
+// end tag. Only token errors are returned.
+func parseMessage(w *elementTokens, start xml.StartElement, top bool) (*incomingMessage, error) {
+	im := &incomingMessage{}
+	m := &im.msg
+	to := ""
+	for _, a := range start.Attr {
+		if a.Name.Space != "" {
+			continue
+		}
+		switch a.Name.Local {
+		case "from":
+			im.from = a.Value
+		case "to":
+			to = a.Value
+		case "type":
+			m.Type = a.Value
+		case "id":
+			m.ID = a.Value
+		}
+	}
 	var err error
-	if w.From != "" {
-		if m.From, err = ParseJID(w.From); err != nil {
-			return ChatMessage{}, fmt.Errorf("message from: %w", err)
+	if im.from != "" {
+		if m.From, err = ParseJID(im.from); err != nil {
+			im.bad = fmt.Errorf("message from: %w", err)
 		}
 	}
-	if w.To != "" {
-		if m.To, err = ParseJID(w.To); err != nil {
-			return ChatMessage{}, fmt.Errorf("message to: %w", err)
+	if to != "" && im.bad == nil {
+		if m.To, err = ParseJID(to); err != nil {
+			im.bad = fmt.Errorf("message to: %w", err)
 		}
 	}
-	m.Type, m.ID, m.Subject, m.Thread = w.Type, w.ID, w.Subject, w.Thread
-	if len(w.Bodies) > 0 {
-		m.Body = w.Bodies[0].Text
-		for _, b := range w.Bodies { // prefer the body without a language tag
-			if b.Lang == "" {
-				m.Body = b.Text
-				break
+	var p messagePayloads
+	err = w.children(func(c xml.StartElement) error { return p.child(w, im, c, top) })
+	return im, err
+}
+
+// messagePayloads is what parseMessage remembers between children.
+type messagePayloads struct {
+	haveBody, bodyHasLang bool
+	markerRank            int
+}
+
+// child reads one child element of a message (or leaves it, unknown, for
+// parseMessage to skip).
+func (p *messagePayloads) child(w *elementTokens, im *incomingMessage, c xml.StartElement, top bool) error {
+	m := &im.msg
+	var err error
+	switch c.Name.Space {
+	case nsClient:
+		switch c.Name.Local {
+		case "body":
+			lang := ""
+			for _, a := range c.Attr {
+				if a.Name.Space == nsXML && a.Name.Local == "lang" {
+					lang = a.Value
+				}
+			}
+			var s string
+			if s, err = w.text(); err == nil && (!p.haveBody || (p.bodyHasLang && lang == "")) {
+				// the body without a language tag, else the first one
+				m.Body, p.haveBody, p.bodyHasLang = s, true, lang != ""
+			}
+		case "subject":
+			m.Subject, err = w.text()
+		case "thread":
+			m.Thread, err = w.text()
+		case "error":
+			m.Error, err = parseStanzaError(w, c)
+		}
+	case NSStanzaID:
+		switch c.Name.Local {
+		case "origin-id":
+			m.OriginID = plainAttr(c, "id")
+		case "stanza-id":
+			id := plainAttr(c, "id")
+			if by, err := ParseJID(plainAttr(c, "by")); err == nil && id != "" {
+				if m.StanzaIDs == nil {
+					m.StanzaIDs = map[string]string{}
+				}
+				m.StanzaIDs[by.String()] = id
 			}
 		}
-	}
-	if w.OriginID != nil {
-		m.OriginID = w.OriginID.ID
-	}
-	for _, s := range w.StanzaIDs {
-		if by, err := ParseJID(s.By); err == nil && s.ID != "" {
-			if m.StanzaIDs == nil {
-				m.StanzaIDs = map[string]string{}
+	case nsDelay:
+		if c.Name.Local == "delay" {
+			m.Delay = parseStamp(plainAttr(c, "stamp"))
+		}
+	case NSReceipts:
+		switch c.Name.Local {
+		case "request":
+			m.ReceiptRequest = true
+		case "received":
+			m.ReceiptFor = plainAttr(c, "id")
+		}
+	case NSChatMarkers:
+		if c.Name.Local == "markable" {
+			m.Markable = true
+		} else if rank := markerRank(c.Name.Local); rank > 0 && rank >= p.markerRank {
+			m.MarkerType, m.MarkerFor, p.markerRank = c.Name.Local, plainAttr(c, "id"), rank
+		}
+	case NSChatStates:
+		switch c.Name.Local {
+		case StateActive, StateComposing, StatePaused, StateInactive, StateGone:
+			m.ChatState = c.Name.Local
+		}
+	case NSCorrection:
+		if c.Name.Local == "replace" {
+			m.Replaces = plainAttr(c, "id")
+		}
+	case NSRetract:
+		if c.Name.Local == "retract" {
+			m.Retracts = plainAttr(c, "id")
+		}
+	case NSOOB:
+		if c.Name.Local == "x" {
+			err = w.children(func(u xml.StartElement) error {
+				if u.Name.Local != "url" {
+					return nil
+				}
+				s, err := w.text()
+				m.OOBURL = strings.TrimSpace(s)
+				return err
+			})
+		}
+	case nsMAM:
+		if top && c.Name.Local == "result" && im.result == nil {
+			im.result, err = parseMAMResult(w, c)
+		}
+	case nsCarbons:
+		if top && (c.Name.Local == "received" || c.Name.Local == "sent") {
+			var cc *carbonCopy
+			cc, err = parseCarbon(w, c)
+			if err == nil && (im.carbon == nil || (im.carbon.sent && !cc.sent)) {
+				im.carbon = cc // the first; a <received/> wins over a <sent/>
 			}
-			m.StanzaIDs[by.String()] = s.ID
 		}
+	case nsPubSubEvent:
+		im.pubsubEvent = im.pubsubEvent || (top && c.Name.Local == "event")
 	}
-	if w.Delay != nil {
-		if t, err := time.Parse(time.RFC3339Nano, w.Delay.Stamp); err == nil {
-			m.Delay = t
-		}
-	}
-	m.ReceiptRequest = w.ReceiptRequest != nil
-	if w.ReceiptFor != nil {
-		m.ReceiptFor = w.ReceiptFor.ID
-	}
-	m.Markable = w.Markable != nil
-	switch {
-	case w.Displayed != nil:
-		m.MarkerType, m.MarkerFor = "displayed", w.Displayed.ID
-	case w.Acknowledged != nil:
-		m.MarkerType, m.MarkerFor = "acknowledged", w.Acknowledged.ID
-	case w.MarkReceived != nil:
-		m.MarkerType, m.MarkerFor = "received", w.MarkReceived.ID
-	}
-	for _, s := range w.States {
-		if s.XMLName.Space == NSChatStates {
-			switch s.XMLName.Local {
-			case StateActive, StateComposing, StatePaused, StateInactive, StateGone:
-				m.ChatState = s.XMLName.Local
+	return err
+}
+
+// parseForwarded reads a XEP-0297 <forwarded/> whose start tag was just
+// read: its delay and the first message in the client namespace.
+func parseForwarded(w *elementTokens) (*forwarded, error) {
+	f := &forwarded{}
+	haveDelay := false
+	err := w.children(func(c xml.StartElement) error {
+		switch {
+		case c.Name.Space == nsDelay && c.Name.Local == "delay" && !haveDelay:
+			f.stamp, haveDelay = parseStamp(plainAttr(c, "stamp")), true
+		case c.Name.Space == nsClient && c.Name.Local == "message" && f.msg == nil:
+			from := w.offset()
+			im, err := parseMessage(w, c, false)
+			if err != nil {
+				return err
 			}
+			f.msg, f.from, f.to = im, from, w.end()
 		}
+		return nil
+	})
+	return f, err
+}
+
+// parseStanzaError reads an <error/> element whose start tag was just read:
+// its type, the first defined condition (a standard one over any other)
+// and its text.
+func parseStanzaError(w *elementTokens, start xml.StartElement) (*StanzaError, error) {
+	e := &StanzaError{Type: plainAttr(start, "type")}
+	known := false
+	err := w.children(func(c xml.StartElement) error {
+		if c.Name.Local == "text" {
+			var err error
+			e.Text, err = w.text()
+			return err
+		}
+		k := c.Name.Space == nsStanzas || c.Name.Space == nsStreams || c.Name.Space == nsSASL
+		if e.Condition == "" || (k && !known) {
+			e.Condition, known = c.Name.Local, k
+		}
+		return nil
+	})
+	return e, err
+}
+
+// markerRank orders the XEP-0333 markers: displayed implies acknowledged,
+// which implies received; 0 for anything else.
+func markerRank(local string) int {
+	switch local {
+	case "received":
+		return 1
+	case "acknowledged":
+		return 2
+	case "displayed":
+		return 3
 	}
-	if w.Replace != nil {
-		m.Replaces = w.Replace.ID
+	return 0
+}
+
+// parseStamp reads a XEP-0082 date-time; the zero time if it is not one.
+func parseStamp(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
 	}
-	if w.Retract != nil {
-		m.Retracts = w.Retract.ID
-	}
-	if w.OOB != nil {
-		m.OOBURL = strings.TrimSpace(w.OOB.URL)
-	}
-	if w.Error != nil {
-		m.Error = &StanzaError{Type: w.Error.Type, Condition: w.Error.Condition, Text: w.Error.Text}
-	}
-	return m, nil
+	return t
 }
 
 // OutgoingMessage is a message to send.

@@ -6,6 +6,7 @@ package xmppclient_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -19,11 +20,12 @@ func parsedMessages(t *testing.T, evs []xmppclient.Event) []xmppclient.ChatMessa
 	var out []xmppclient.ChatMessage
 	for _, e := range evs {
 		if m, ok := e.(xmppclient.MessageEvent); ok {
-			cm, err := xmppclient.ParseMessage(m.Raw)
-			if err != nil {
-				t.Fatalf("parse %s: %v", m.Raw, err)
+			// The engine parsed it once; its raw bytes still say the same.
+			again, err := xmppclient.ParseMessage(m.Raw)
+			if err != nil || !reflect.DeepEqual(again, m.Message) {
+				t.Fatalf("parse %s: %v\n%#v\nthe engine's: %#v", m.Raw, err, again, m.Message)
 			}
-			out = append(out, cm)
+			out = append(out, m.Message)
 		}
 	}
 	return out

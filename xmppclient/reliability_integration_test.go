@@ -106,7 +106,7 @@ func TestUndecodableStanzasAreSkipped(t *testing.T) {
 	}
 	rec.waitFor(t, 20*time.Second, "the normal message", func(evs []xmppclient.Event) bool {
 		for _, m := range messages(evs) {
-			if m.Message.Id == "normal" {
+			if m.Message.ID == "normal" {
 				return true
 			}
 		}
@@ -176,7 +176,7 @@ func TestKilledConnectionResumesAndDeliversExactlyOnce(t *testing.T) {
 	evs := rec.snapshot()
 	seen := map[string]int{}
 	for _, m := range messages(evs) {
-		seen[m.Message.Id]++
+		seen[m.Message.ID]++
 	}
 	for i := 1; i <= n; i++ {
 		id := fmt.Sprintf("id-%03d", i)

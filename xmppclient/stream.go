@@ -1,7 +1,7 @@
 // The stream reader: it reads an XMPP stream one top-level element at a
 // time and hands each one over whole, as raw bytes plus its start tag, so a
 // stanza that fails to decode can be logged and skipped without losing the
-// stream. It also writes the stream header and decodes the elements used
+// stream; a message stanza is parsed in the same pass that finds its end. It also writes the stream header and decodes the elements used
 // while negotiating (features, TLS, SASL, bind, stream management).
 package xmppclient
 
@@ -91,6 +91,9 @@ func (rc *recorder) discard(off int64) {
 type element struct {
 	Start xml.StartElement // namespace-resolved start tag
 	Raw   []byte           // the element's bytes exactly as received
+	// msg is a <message/> stanza as parsed while it was read, in the same
+	// pass over its tokens that found its end (nil for other elements).
+	msg *incomingMessage
 }
 
 func (e *element) attr(local string) string {
@@ -152,7 +155,9 @@ func (er *elementReader) readHeader() (streamHeader, error) {
 }
 
 // next returns the next top-level element. Whitespace keep-alives between
-// elements are skipped. errStreamClosed reports </stream:stream>.
+// elements are skipped. errStreamClosed reports </stream:stream>. A
+// <message/> stanza is parsed on the way (element.msg), so its tokens are
+// read once: finding its end and parsing it are the same pass.
 func (er *elementReader) next() (element, error) {
 	for {
 		off := er.dec.InputOffset()
@@ -163,13 +168,22 @@ func (er *elementReader) next() (element, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			start := t.Copy()
-			if err := er.dec.Skip(); err != nil {
+			var msg *incomingMessage
+			if start.Name.Space == nsClient && start.Name.Local == "message" {
+				msg, err = readTopMessage(&elementTokens{dec: er.dec, base: off}, start)
+			} else {
+				err = er.dec.Skip()
+			}
+			if err != nil {
 				return element{}, er.wrapErr(err)
 			}
 			end := er.dec.InputOffset()
 			raw := bytes.Clone(er.rec.cut(off, end))
 			er.rec.discard(end)
-			return element{Start: start, Raw: raw}, nil
+			if msg != nil {
+				msg.attachRaw(raw)
+			}
+			return element{Start: start, Raw: raw, msg: msg}, nil
 		case xml.EndElement:
 			return element{}, errStreamClosed
 		default:

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"gosrc.io/xmpp/stanza"
 )
 
 const testHeader = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='example.org' version='1.0'>"
@@ -68,12 +66,8 @@ func TestStanzaThatDoesNotDecodeIsSkippedAndTheNextArrives(t *testing.T) {
 	if _, err := decodeStanza(h, els[0].Raw); err == nil {
 		t.Fatalf("the broken presence decoded; the test needs an undecodable stanza")
 	}
-	pkt, err := decodeStanza(h, els[1].Raw)
-	if err != nil {
-		t.Fatalf("decode next: %v", err)
-	}
-	if m, ok := pkt.(stanza.Message); !ok || m.Body != "next" {
-		t.Fatalf("next = %#v", pkt)
+	if m := els[1].msg; m == nil || m.bad != nil || m.msg.Body != "next" {
+		t.Fatalf("next = %#v", m)
 	}
 }
 
@@ -178,19 +172,55 @@ func TestReplyFromExpected(t *testing.T) {
 func TestNestedBodyDoesNotLeakOntoOuterMessage(t *testing.T) {
 	raw := "<message from='evil@example.org/x' to='me@example.org'><received xmlns='urn:xmpp:carbons:2'>" +
 		"<forwarded xmlns='urn:xmpp:forward:0'><message from='me@example.org/y' to='bob@example.org'>" +
-		"<body>forged</body></message></forwarded></received></message>"
-	pkt, err := decodeStanza(streamHeader{}, []byte(raw))
+		"<body>forged</body></message></forwarded></received>" +
+		"<x xmlns='urn:unknown'><body xmlns='jabber:client'>hidden</body></x></message>"
+	im, err := parseMessageBytes(streamHeader{}, []byte(raw), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := pkt.(stanza.Message); m.Body != "" {
-		t.Fatalf("inner body leaked onto the outer message: %q", m.Body)
+	if im.msg.Body != "" {
+		t.Fatalf("a nested body leaked onto the outer message: %q", im.msg.Body)
 	}
-	pkt, err = decodeStanza(streamHeader{}, []byte("<message><body xmlns='urn:not:client'>no</body><body>yes</body><body xml:lang='de'>ja</body></message>"))
+	// The inner message is in the carbons namespace here (no xmlns of its
+	// own): not a forwarded message at all.
+	if im.carbon == nil || im.carbon.forwarded() == nil || im.carbon.fwd.msg != nil {
+		t.Fatalf("carbon = %#v", im.carbon)
+	}
+	im, err = parseMessageBytes(streamHeader{}, []byte("<message><body xmlns='urn:not:client'>no</body><body>yes</body><body xml:lang='de'>ja</body></message>"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := pkt.(stanza.Message); m.Body != "yes" {
-		t.Fatalf("body = %q, want the first client-namespace body", m.Body)
+	if im.msg.Body != "yes" {
+		t.Fatalf("body = %q, want the first client-namespace body", im.msg.Body)
+	}
+}
+
+func TestArchiveResultParsedInOnePass(t *testing.T) {
+	inner := "<message xmlns='jabber:client' from='bob@example.org/x' to='me@example.org' id='m1' type='chat'>" +
+		"<body>hi &amp; bye</body><origin-id xmlns='urn:xmpp:sid:0' id='o1'/></message>"
+	body := "<message from='me@example.org' to='me@example.org/r'><result xmlns='urn:xmpp:mam:2' queryid='q1' id='A1'>" +
+		"<forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-02T03:04:05Z'/>" + inner +
+		"</forwarded></result></message><presence/>"
+	els, _ := readElements(t, body)
+	if len(els) != 2 || els[0].msg == nil || els[1].msg != nil {
+		t.Fatalf("elements = %#v", els)
+	}
+	r := els[0].msg.result
+	if r == nil || r.queryID != "q1" || r.id != "A1" || r.forwarded() == nil || r.fwd.msg == nil {
+		t.Fatalf("result = %#v", r)
+	}
+	f := r.fwd
+	if string(f.raw) != inner {
+		t.Errorf("forwarded bytes = %q, want %q", f.raw, inner)
+	}
+	if want := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC); !f.stamp.Equal(want) {
+		t.Errorf("stamp = %v", f.stamp)
+	}
+	m := f.msg.msg
+	if m.Body != "hi & bye" || m.ID != "m1" || m.OriginID != "o1" || m.From.String() != "bob@example.org/x" || m.Type != "chat" {
+		t.Errorf("message = %#v", m)
+	}
+	if again, err := ParseMessage(f.raw); err != nil || again.Body != m.Body || again.OriginID != "o1" {
+		t.Errorf("the forwarded bytes alone: %#v, %v", again, err)
 	}
 }
