@@ -3,10 +3,12 @@
 // windows (parley/views), shows the login window and logs in by itself when
 // the profile remembers a password. An xmpp: URI (RFC 5122, e.g.
 // xmpp:bob@example.org?message;body=hi) opens that chat after login with
-// the body in the composer.
+// the body in the composer; a URI with a bad address is refused on the
+// command line (exit code 2), before any window opens.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -22,6 +24,7 @@ import (
 	"parley/app"
 	"parley/assets"
 	"parley/views"
+	"parley/xmppclient"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -121,7 +124,8 @@ func run(args []string) int {
 	return 0
 }
 
-// parseXMPPURI accepts an RFC 5122 URI such as xmpp:user@example.org?message.
+// parseXMPPURI accepts an RFC 5122 URI such as xmpp:user@example.org?message
+// whose address is a valid JID.
 func parseXMPPURI(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -130,8 +134,17 @@ func parseXMPPURI(s string) (*url.URL, error) {
 	if !strings.EqualFold(u.Scheme, "xmpp") {
 		return nil, fmt.Errorf("%q is not an xmpp: URI", s)
 	}
-	if xmppURITarget(u) == "" {
+	target := xmppURITarget(u)
+	if target == "" {
 		return nil, fmt.Errorf("%q names no address", s)
+	}
+	if _, err := xmppclient.ParseJID(target); err != nil {
+		reason := err.Error()
+		var je *xmppclient.JIDError
+		if errors.As(err, &je) {
+			reason = je.Reason
+		}
+		return nil, fmt.Errorf("%q: %q is not a valid address: %s", s, target, reason)
 	}
 	return u, nil
 }

@@ -3,18 +3,25 @@
 // lower right corner, on the last text line when it fits) and the recycled
 // row widget of the chat list, which draws a bubble, a day separator or a
 // "loading" row with plain canvas objects placed from that geometry. A tap
-// on a link opens it, a tap on "Retry" of a failed message sends it again,
-// a right-click opens the message's menu.
+// on a link opens it, a tap on "Retry" of a failed message sends it again
+// and a tap on its reason explains it, a right-click opens the message's
+// menu. A very long body shows only its beginning, with "Show all…" to
+// read it whole, page by page, so no message can stall the window.
 package views
 
 import (
+	"fmt"
 	"image/color"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -79,11 +86,13 @@ type layoutKey struct {
 	edited    bool
 	retracted bool
 	time      int64
+	failure   string
 	maxW      float32
 }
 
 func keyOf(m *store.Message, maxW float32) layoutKey {
-	return layoutKey{body: m.Body, state: m.State, edited: m.Edited, retracted: m.Retracted, time: m.Time.UnixMilli(), maxW: maxW}
+	return layoutKey{body: m.Body, state: m.State, edited: m.Edited, retracted: m.Retracted, time: m.Time.UnixMilli(),
+		failure: m.Error, maxW: maxW}
 }
 
 // bubbleLayout is the geometry of one message's bubble.
@@ -94,23 +103,137 @@ type bubbleLayout struct {
 	ticks        tickKind
 	metaW, metaH float32
 	metaX, metaY float32 // relative to the bubble
+	retryX       float32 // where "Retry" starts in a failed message's meta line
 	w, h         float32 // the bubble
 }
 
-// retryLabel ends the meta line of a failed message; tapping it retries.
-const retryLabel = "Not sent · Retry"
+// The meta line of a failed message ends in retryLabel, or in "Not sent:
+// reason · Retry"; a tap on retryWord retries, before it shows the reason.
+const (
+	notSentLabel = "Not sent"
+	retryWord    = "Retry"
+	retryLabel   = notSentLabel + " · " + retryWord
+)
 
 // metaText is the time line of a message: "edited 14:05" and, for a failed
-// message, the retry prompt.
-func metaText(m *store.Message, loc *time.Location) string {
+// message, the retry prompt with the short reason when one is known
+// ("14:05 · Not sent: recipient unavailable · Retry").
+func metaText(m *store.Message, loc *time.Location, withReason bool) string {
 	s := m.Time.In(loc).Format("15:04")
 	if m.Edited && !m.Retracted {
 		s = "edited " + s
 	}
 	if m.Direction == store.Out && m.State == store.StateFailed {
-		s += " · " + retryLabel
+		if r := shortFailure(m.Error); withReason && r != "" {
+			s += " · " + notSentLabel + ": " + r + " · " + retryWord
+		} else {
+			s += " · " + retryLabel
+		}
 	}
 	return s
+}
+
+// stanzaErrorPrefix starts the text of an XMPP error stored with a failed
+// message ("server replied with an error: condition (text)").
+const stanzaErrorPrefix = "server replied with an error: "
+
+// failureWords say the usual RFC 6120 error conditions of a message in a
+// few words.
+var failureWords = map[string]string{
+	"service-unavailable":     "recipient unavailable",
+	"recipient-unavailable":   "recipient unavailable",
+	"item-not-found":          "no such address",
+	"gone":                    "address no longer used",
+	"jid-malformed":           "invalid address",
+	"remote-server-not-found": "their server not found",
+	"remote-server-timeout":   "their server did not answer",
+	"forbidden":               "not allowed",
+	"not-allowed":             "not allowed",
+	"not-authorized":          "not allowed",
+	"policy-violation":        "refused by their server",
+	"not-acceptable":          "refused by their server",
+	"resource-constraint":     "server too busy",
+	"internal-server-error":   "server error",
+	"undefined-condition":     "server error",
+	"feature-not-implemented": "not supported",
+	"bad-request":             "rejected as invalid",
+}
+
+// maxFailureRunes bounds the reason shown in a meta line.
+const maxFailureRunes = 32
+
+// shortFailure is the reason a message failed, in a few words for its meta
+// line ("" if none is known): the error condition in words, else the start
+// of the stored text.
+func shortFailure(errText string) string {
+	errText = strings.TrimSpace(errText)
+	if errText == "" {
+		return ""
+	}
+	cond := strings.TrimPrefix(errText, stanzaErrorPrefix)
+	if i := strings.IndexAny(cond, " ("); i >= 0 && cond != errText {
+		cond = cond[:i]
+	}
+	if w, ok := failureWords[cond]; ok {
+		return w
+	}
+	return clip(strings.Join(strings.Fields(strings.ReplaceAll(cond, "-", " ")), " "), maxFailureRunes)
+}
+
+// failureDetails says in full why a message failed, for the dialog a tap
+// on the reason opens.
+func failureDetails(errText string) string {
+	errText = strings.TrimSpace(errText)
+	if errText == "" {
+		return "The message was not sent. The server gave no reason."
+	}
+	text := "The message was not sent."
+	if r := shortFailure(errText); r != "" {
+		text += " Reason: " + r + "."
+	}
+	return text + "\n\nThe server said: " + clip(errText, 2000)
+}
+
+// clip shortens s to at most n runes, ending it with "…" when cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimRight(string(r[:n-1]), " ") + "…"
+}
+
+// A bubble lays out at most bubbleMaxRunes characters of a body; a longer
+// one ends in "…" and a "Show all…" line. (Servers let bodies of 256 KB
+// through; laying all of one out would take a noticeable time on every
+// width change.)
+const (
+	bubbleMaxRunes = 4000
+	showAllLink    = "parley:show-all" // the url of the "Show all…" run
+)
+
+// bubbleBody is the part of body a bubble lays out, and whether it is cut.
+// The cut falls on a space or line break near the limit when there is one.
+func bubbleBody(body string) (string, bool) {
+	if len(body) <= bubbleMaxRunes {
+		return body, false // bytes bound runes
+	}
+	n := 0
+	for i := range body {
+		if n == bubbleMaxRunes {
+			if j := strings.LastIndexAny(body[:i], " \n"); j > 0 && j >= i-80 {
+				i = j
+			}
+			return strings.TrimRight(body[:i], " \n") + "…", true
+		}
+		n++
+	}
+	return body, false
+}
+
+// showAllLabel is the action under a cut body.
+func showAllLabel(body string) string {
+	return fmt.Sprintf("Show all (%d KB)…", (len(body)+1023)/1024)
 }
 
 // retractedText stands in for a retracted message's body.
@@ -125,14 +248,23 @@ func (v *chatView) layoutBubble(m *store.Message, listW float32) *bubbleLayout {
 	}
 	tm := v.measurer()
 	textW := maxW - 2*bubblePadX
-	l := &bubbleLayout{key: key, ticks: ticksOf(m), meta: metaText(m, v.c.loc)}
+	l := &bubbleLayout{key: key, ticks: ticksOf(m), meta: metaText(m, v.c.loc, true)}
 	if m.Retracted {
 		l.text = tm.layoutPlain([]piece{{text: retractedText, style: runItalic | runSubdued}}, textW)
 	} else {
-		l.text = tm.layoutBlocks(app.ParseStyling(m.Body), textW)
+		body, cut := bubbleBody(m.Body)
+		l.text = tm.layoutBlocks(app.ParseStyling(body), textW)
+		if cut {
+			tm.appendLine(&l.text, piece{text: showAllLabel(m.Body), style: runLink, url: showAllLink}, textW)
+		}
 	}
 	caption := v.captionSize()
 	ms := fyne.MeasureText(l.meta, caption, fyne.TextStyle{})
+	if ms.Width+tickWidth(l.ticks, ms.Height) > textW && l.ticks == tickFailed {
+		// No room for the reason: a tap on "Not sent" still shows it.
+		l.meta = metaText(m, v.c.loc, false)
+		ms = fyne.MeasureText(l.meta, caption, fyne.TextStyle{})
+	}
 	l.metaH = ms.Height
 	l.metaW = ms.Width + tickWidth(l.ticks, l.metaH)
 	contentW := l.text.w
@@ -148,6 +280,11 @@ func (v *chatView) layoutBubble(m *store.Message, listW float32) *bubbleLayout {
 	}
 	l.w = contentW + 2*bubblePadX
 	l.metaX = l.w - bubblePadX - l.metaW
+	l.retryX = l.metaX
+	if l.ticks == tickFailed {
+		before := strings.TrimSuffix(l.meta, retryWord)
+		l.retryX += fyne.MeasureText(before, caption, fyne.TextStyle{}).Width
+	}
 	v.layouts[m.ID] = l
 	return l
 }
@@ -451,26 +588,118 @@ func (rv *chatRowView) linkAt(p fyne.Position) string {
 	return ""
 }
 
-// onRetry reports whether p is on the retry prompt of a failed message.
-func (rv *chatRowView) onRetry(p fyne.Position) bool {
+// failedMetaAt says where p is on the meta line of a failed message:
+// on "Retry" (retry), before it, on the time and reason (reason), or
+// neither.
+func (rv *chatRowView) failedMetaAt(p fyne.Position) (retry, reason bool) {
 	if rv.row.kind != rowMsg || rv.row.lay == nil || rv.row.lay.ticks != tickFailed {
-		return false
+		return false, false
 	}
 	lay := rv.row.lay
 	o := rv.bubbleOrigin(rv.Size().Width)
 	x, y := p.X-o.X, p.Y-o.Y
-	return x >= lay.metaX && x <= lay.metaX+lay.metaW && y >= lay.metaY-2 && y <= lay.metaY+lay.metaH+2
+	if x < lay.metaX || x > lay.metaX+lay.metaW || y < lay.metaY-2 || y > lay.metaY+lay.metaH+2 {
+		return false, false
+	}
+	return x >= lay.retryX, x < lay.retryX
 }
 
-// Tapped opens a link, or retries a failed message.
+// Tapped opens a link (or a long message whole), retries a failed message,
+// or says why it failed.
 func (rv *chatRowView) Tapped(ev *fyne.PointEvent) {
-	if link := rv.linkAt(ev.Position); link != "" {
+	if link := rv.linkAt(ev.Position); link == showAllLink {
+		showWholeText(rv.v, rv.msg)
+		return
+	} else if link != "" {
 		rv.v.openLink(link)
 		return
 	}
-	if rv.onRetry(ev.Position) {
+	switch retry, reason := rv.failedMetaAt(ev.Position); {
+	case retry:
 		rv.v.retry(rv.msg)
+	case reason:
+		showFailure(rv.v, rv.msg)
 	}
+}
+
+// showFailure says why a message was not sent, with a button to retry.
+func showFailure(v *chatView, m store.Message) {
+	text := widget.NewLabel(failureDetails(m.Error))
+	text.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Message not sent", "Retry", "Close", text, func(again bool) {
+		if again {
+			v.retry(m)
+		}
+	}, v.c.win)
+	d.Resize(fyne.NewSize(420, 0))
+	d.Show()
+}
+
+// wholeTextPage is how much of a long message the "Show all…" dialog holds
+// at once: a Fyne entry lays out its whole text on every change, which
+// takes seconds for a 256 KB body.
+const wholeTextPage = 8000
+
+// textPages cuts text into pages of at most size bytes, each ending at a
+// line break or space in its last quarter when there is one, else at a
+// character boundary.
+func textPages(text string, size int) []string {
+	var pages []string
+	for len(text) > size {
+		cut := size
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		if j := strings.LastIndexAny(text[:cut], "\n "); j >= size*3/4 {
+			cut = j + 1
+		}
+		pages = append(pages, text[:cut])
+		text = text[cut:]
+	}
+	return append(pages, text)
+}
+
+// showWholeText shows a long message's text page by page, selectable, with
+// a button that copies all of it.
+func showWholeText(v *chatView, m store.Message) {
+	text := plainText(m)
+	pages := textPages(text, wholeTextPage)
+	page := 0
+	e := widget.NewMultiLineEntry()
+	e.Wrapping = fyne.TextWrapWord
+	e.OnChanged = func(s string) { // a copy to select from, not to edit
+		if s != pages[page] {
+			e.SetText(pages[page])
+		}
+	}
+	where := widget.NewLabel("")
+	prev := widget.NewButtonWithIcon("", theme.NavigateBackIcon(), nil)
+	next := widget.NewButtonWithIcon("", theme.NavigateNextIcon(), nil)
+	show := func(p int) {
+		page = p
+		e.SetText(pages[p])
+		where.SetText(fmt.Sprintf("Part %d of %d", p+1, len(pages)))
+		prev.Enable()
+		next.Enable()
+		if p == 0 {
+			prev.Disable()
+		}
+		if p == len(pages)-1 {
+			next.Disable()
+		}
+	}
+	prev.OnTapped = func() { show(max(page-1, 0)) }
+	next.OnTapped = func() { show(min(page+1, len(pages)-1)) }
+	copyAll := widget.NewButtonWithIcon("Copy all", theme.ContentCopyIcon(), func() {
+		fyne.CurrentApp().Clipboard().SetContent(text)
+	})
+	show(0)
+	bar := container.NewHBox(prev, where, next, layout.NewSpacer(), copyAll)
+	d := dialog.NewCustom("Message from "+m.Time.In(v.c.loc).Format("2 Jan 2006 15:04"), "Close",
+		container.NewBorder(nil, bar, nil, nil, e), v.c.win)
+	d.Resize(fyne.NewSize(560, 420))
+	d.Show()
+	v.c.win.Canvas().Focus(e)
 }
 
 // TappedSecondary opens the message's menu.
@@ -486,9 +715,10 @@ func (rv *chatRowView) MouseIn(ev *desktop.MouseEvent)    { rv.hover = ev.Positi
 func (rv *chatRowView) MouseMoved(ev *desktop.MouseEvent) { rv.hover = ev.Position }
 func (rv *chatRowView) MouseOut()                         { rv.hover = fyne.NewPos(-1, -1) }
 
-// Cursor is a pointing hand over a link.
+// Cursor is a pointing hand over a link or a failed message's meta line.
 func (rv *chatRowView) Cursor() desktop.Cursor {
-	if rv.linkAt(rv.hover) != "" || rv.onRetry(rv.hover) {
+	retry, reason := rv.failedMetaAt(rv.hover)
+	if rv.linkAt(rv.hover) != "" || retry || reason {
 		return desktop.PointerCursor
 	}
 	return desktop.DefaultCursor

@@ -101,11 +101,34 @@ func oneLine(text string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// unstyled is a body without its styling directives and quotation marks,
-// for one-line previews.
+// previewBytes is how much of a body a preview parses: a preview shows a
+// line's worth, and the list parses it again on every row refresh.
+const previewBytes = 200
+
+// previewPart is the start of body a preview is made from: previewBytes,
+// up to the end of that line when it ends within as many bytes again
+// (spans do not cross lines, so the line keeps its styling), cut at a
+// character boundary; cut says whether text follows.
+func previewPart(body string) (part string, cut bool) {
+	if len(body) <= previewBytes {
+		return body, false
+	}
+	if i := strings.IndexByte(body[previewBytes:min(len(body), 2*previewBytes)], '\n'); i >= 0 {
+		return body[:previewBytes+i], strings.TrimSpace(body[previewBytes+i:]) != ""
+	}
+	end := previewBytes
+	for end > 0 && !utf8.RuneStart(body[end]) {
+		end--
+	}
+	return body[:end], true
+}
+
+// unstyled is the start of a body without its styling directives and
+// quotation marks, for one-line previews.
 func unstyled(body string) string {
 	var b strings.Builder
-	for _, blk := range app.ParseStyling(body) {
+	part, cut := previewPart(body)
+	for _, blk := range app.ParseStyling(part) {
 		for _, line := range blk.Lines {
 			for _, sp := range line.Spans {
 				if sp.Style&app.StyleDirective == 0 {
@@ -114,6 +137,9 @@ func unstyled(body string) string {
 			}
 			b.WriteByte(' ')
 		}
+	}
+	if cut {
+		b.WriteString("…")
 	}
 	return b.String()
 }

@@ -6,7 +6,8 @@
 // typing, paused after a pause, active with a message), marks the chat read
 // while it is shown at its end with the window focused, reports the unread
 // total (for the window title) and sends desktop notifications
-// (notify.go). Every service call runs on its own goroutine.
+// (notify.go). Every service call runs off the UI goroutine; chat states
+// and messages go out in order through one queue.
 package views
 
 import (
@@ -107,10 +108,12 @@ type ChatsView struct {
 	editDraft  string // the composer text before editing began
 	settingTxt bool   // the composer text is set by us, not typed
 
-	// The chat state we sent last, and to whom.
+	// The chat state we sent last, and to whom; sends keeps chat states
+	// and messages in order.
 	stateSent string
 	statePeer string
 	idle      *time.Timer
+	sends     sendQueue
 
 	focused     bool
 	focusedFlag atomic.Bool
@@ -273,12 +276,14 @@ func (c *ChatsView) Stop() {
 			cancel()
 		}
 		// XEP-0085: closing the chat (the window, or logging out) ends our
-		// part in it. A plain write, done before the session closes.
+		// part in it.
 		if c.statePeer == peer && c.stateSent != app.ChatStateGone {
-			c.stateSent = app.ChatStateGone
-			_ = c.svc.SendChatState(peer, app.ChatStateGone)
+			c.sendState(peer, app.ChatStateGone)
 		}
 	}
+	// What waits to be sent goes out before the session closes (plain
+	// writes; the wait is bounded for a stuck connection).
+	c.sends.wait(2 * time.Second)
 	c.notes.stop()
 	c.stop()
 }
@@ -304,8 +309,9 @@ func (c *ChatsView) SetFocused(focused bool) {
 	}
 }
 
-// Open opens the chat with jid (adding it to the list); with body, the
-// composer holds body instead of the draft (an xmpp: link's message).
+// Open opens the chat with jid (adding it to the list); with body (an
+// xmpp: link's message), the composer holds body, after the draft on a new
+// line when there is one.
 func (c *ChatsView) Open(jid, body string) {
 	go func() {
 		peer, err := c.svc.StartConversation(c.ctx, jid)
@@ -516,8 +522,9 @@ func (c *ChatsView) contactFor(peer string) *app.Contact {
 // displayName is the name shown for peer.
 func (c *ChatsView) displayName(peer string) string { return c.contactFor(peer).Name }
 
-// show opens peer's chat: body replaces the composer text when given;
-// target, when given, is a search result to jump to.
+// show opens peer's chat: body, when given, goes into the composer (after
+// the draft or the text there, on a new line); target, when given, is a
+// search result to jump to.
 func (c *ChatsView) show(peer string, body *string, target *store.SearchResult) {
 	switching := peer != c.chat.peer
 	if switching {
@@ -536,7 +543,10 @@ func (c *ChatsView) show(peer string, body *string, target *store.SearchResult) 
 		c.setComposerText(c.draftFor(peer))
 	}
 	if body != nil {
-		c.setComposerText(*body)
+		if c.editing != nil {
+			c.cancelEdit() // the composer gets its draft back
+		}
+		c.setComposerText(withLinkBody(c.composer.Text, *body))
 	}
 	c.list.setSelected(peer)
 	c.updateHeader()
@@ -700,7 +710,7 @@ func (c *ChatsView) send() {
 	// The message carries <active/> itself.
 	c.stateSent, c.statePeer = app.ChatStateActive, peer
 	c.setStatus("", widget.MediumImportance)
-	go func() {
+	c.sends.push(queuedSend{peer: peer, send: func() {
 		if _, err := c.svc.Send(c.ctx, peer, text); err != nil {
 			c.do(func() {
 				c.setStatus("Could not send the message: "+app.UserMessage(err), widget.DangerImportance)
@@ -709,7 +719,7 @@ func (c *ChatsView) send() {
 				}
 			})
 		}
-	}()
+	}})
 }
 
 // editLast starts editing the last own message (Up in an empty composer).
@@ -791,11 +801,111 @@ func (c *ChatsView) composerChanged(text string) {
 	})
 }
 
-// sendState sends a chat state (off the UI goroutine; failures, such as
-// being offline, do not matter).
+// withLinkBody is the composer text after an xmpp: link's body arrives:
+// the body alone, or the draft kept with the body on a new line after it
+// (not twice when the same link is opened again).
+func withLinkBody(draft, body string) string {
+	kept := strings.TrimRight(draft, " \t\r\n")
+	switch {
+	case kept == "":
+		return body
+	case body == "" || strings.HasSuffix(kept, strings.TrimRight(body, " \t\r\n")):
+		return draft
+	}
+	return kept + "\n" + body
+}
+
+// sendState sends a chat state (off the UI goroutine, in order with the
+// others and our messages; failures, such as being offline, do not matter).
 func (c *ChatsView) sendState(peer, state string) {
 	c.stateSent, c.statePeer = state, peer
-	go func() { _ = c.svc.SendChatState(peer, state) }()
+	svc := c.svc
+	c.sends.push(queuedSend{peer: peer, state: state, send: func() { _ = svc.SendChatState(peer, state) }})
+}
+
+// sendQueue sends chat states and messages in the order they were made, on
+// one goroutine that runs while there is something to send (a goroutine
+// per send let "composing" reach the peer after the message that ended
+// it). Of several states waiting for one peer only the latest is sent, and
+// a message (which carries <active/>) makes the states waiting for its peer
+// out of date.
+type sendQueue struct {
+	mu      sync.Mutex
+	waiting []queuedSend
+	done    chan struct{} // closed when the sending goroutine ends; nil when none runs
+}
+
+// queuedSend is one send: a chat state, or a message when state is "".
+type queuedSend struct {
+	peer, state string
+	send        func()
+}
+
+// push queues a send and starts the goroutine if none runs.
+func (q *sendQueue) push(s queuedSend) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if s.state != "" {
+		// Replace a state waiting for the peer, unless a message for it
+		// waits after that state.
+		for i := len(q.waiting) - 1; i >= 0; i-- {
+			if w := q.waiting[i]; w.peer == s.peer {
+				if w.state != "" {
+					q.waiting[i] = s
+					return
+				}
+				break
+			}
+		}
+	} else {
+		kept := q.waiting[:0]
+		for _, w := range q.waiting {
+			if w.state == "" || w.peer != s.peer {
+				kept = append(kept, w)
+			}
+		}
+		clear(q.waiting[len(kept):])
+		q.waiting = kept
+	}
+	q.waiting = append(q.waiting, s)
+	if q.done == nil {
+		q.done = make(chan struct{})
+		go q.run(q.done)
+	}
+}
+
+// run sends until nothing waits.
+func (q *sendQueue) run(done chan struct{}) {
+	defer close(done)
+	for {
+		q.mu.Lock()
+		if len(q.waiting) == 0 {
+			q.waiting = nil
+			q.done = nil
+			q.mu.Unlock()
+			return
+		}
+		s := q.waiting[0]
+		q.waiting = q.waiting[1:]
+		q.mu.Unlock()
+		s.send()
+	}
+}
+
+// wait waits until everything queued is sent, at most d.
+func (q *sendQueue) wait(d time.Duration) {
+	q.mu.Lock()
+	done := q.done
+	q.mu.Unlock()
+	if done == nil {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 // newChatDialog asks for the address to start a chat with.

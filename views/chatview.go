@@ -25,6 +25,7 @@ import (
 	"context"
 	"net/url"
 	"time"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -743,7 +744,8 @@ func (v *chatView) showMenu(m store.Message, at fyne.Position) {
 		items = append(items, &fyne.MenuItem{Label: "Retract…", Icon: theme.DeleteIcon(), Action: func() { v.confirmRetract(m) }})
 	}
 	if m.Direction == store.Out && m.State == store.StateFailed {
-		items = append(items, &fyne.MenuItem{Label: "Retry", Icon: theme.ViewRefreshIcon(), Action: func() { v.retry(m) }})
+		items = append(items, &fyne.MenuItem{Label: "Why not sent…", Icon: theme.WarningIcon(), Action: func() { showFailure(v, m) }},
+			&fyne.MenuItem{Label: "Retry", Icon: theme.ViewRefreshIcon(), Action: func() { v.retry(m) }})
 	}
 	v.menu = fyne.NewMenu("", items...)
 	widget.ShowPopUpMenuAtPosition(v.menu, v.c.win.Canvas(), at)
@@ -752,6 +754,10 @@ func (v *chatView) showMenu(m store.Message, at fyne.Position) {
 // showText shows a message's text in a box where any part can be selected
 // and copied.
 func (v *chatView) showText(m store.Message) {
+	if utf8.RuneCountInString(m.Body) > bubbleMaxRunes {
+		showWholeText(v, m) // an entry with the whole of a huge body would stall the window
+		return
+	}
 	e := widget.NewMultiLineEntry()
 	e.Wrapping = fyne.TextWrapWord
 	text := plainText(m)

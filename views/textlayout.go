@@ -4,7 +4,9 @@
 // plain text. The same layout gives a list row its height and places the
 // text objects of the bubble, so what is measured is exactly what is drawn
 // (wrapped labels report wrong heights: fyne#5585). It runs on the UI
-// goroutine: Fyne's text shaper is not safe for concurrent use.
+// goroutine (Fyne's text shaper is not safe for concurrent use), so its
+// cost grows about linearly with the text, even for one very long word,
+// and bubbles cap what they lay out (bubble.go).
 package views
 
 import (
@@ -157,6 +159,20 @@ func (m *textMeasurer) layoutBlocks(blocks []app.StyledBlock, maxW float32) text
 	return b.out
 }
 
+// appendLine adds a paragraph of one piece below l (the "Show all…" under
+// a cut message), wrapped like the rest.
+func (m *textMeasurer) appendLine(l *textLayout, p piece, maxW float32) {
+	b := &lineBuilder{m: m, out: *l, y: l.h}
+	b.line([]piece{p}, 0, maxW, 0)
+	b.out.h = b.y
+	for i := range b.out.decos {
+		if b.out.decos[i].kind == decoCode {
+			b.out.decos[i].w = b.out.w
+		}
+	}
+	*l = b.out
+}
+
 // layoutPlain lays out one paragraph of pieces (no styling parsed).
 func (m *textMeasurer) layoutPlain(pieces []piece, maxW float32) textLayout {
 	b := &lineBuilder{m: m}
@@ -254,9 +270,10 @@ func validLink(s string) bool {
 
 // lineBuilder places words on lines.
 type lineBuilder struct {
-	m   *textMeasurer
-	out textLayout
-	y   float32
+	m       *textMeasurer
+	out     textLayout
+	y       float32
+	lastFit int // runes of a long word that fitted on the line before
 }
 
 // segment is the part of a word in one piece.
@@ -354,24 +371,48 @@ func (b *lineBuilder) line(pieces []piece, x0, avail, rightPad float32) {
 	b.endLine(visEnd, rightPad)
 }
 
-// fit returns how many bytes of the start of s fit in room (0 if not one rune).
+// fit returns how many bytes of the start of s fit in room (0 if not one
+// rune). It measures prefixes forward only: from a guess (the count that
+// fitted last, as the lines of a long word hold about the same), in steps
+// that double until one prefix fits and a longer one does not, then by
+// bisection between the two. So a line costs a few measurements of about a
+// line of text, however long s is (measuring the whole rest of a long word
+// for every line made the layout quadratic).
 func (b *lineBuilder) fit(s string, st runStyle, room float32) int {
-	if room <= 0 {
+	if room <= 0 || s == "" {
 		return 0
 	}
-	// Rune boundaries, then a binary search on the widths of prefixes.
-	bounds := make([]int, 0, len(s))
-	for i := range s {
-		if i > 0 {
-			bounds = append(bounds, i)
+	p := runePrefixes{s: s}
+	fits := func(k int) bool { return b.m.width(s[:p.end(k)], st) <= room }
+	lo, hi := 0, 0 // lo runes fit (0: none known); hi do not (0: not known yet)
+	guess := max(b.lastFit, 1)
+	if fits(guess) {
+		lo = guess
+		for step := 1; hi == 0; step *= 2 {
+			if p.end(lo) == len(s) {
+				b.lastFit = lo
+				return len(s)
+			}
+			if k := lo + step; fits(k) {
+				lo = k
+			} else {
+				hi = k
+			}
+		}
+	} else {
+		hi = guess
+		for step := 1; lo == 0 && hi > 1; step *= 2 {
+			if k := max(hi-step, 1); fits(k) {
+				lo = k
+			} else {
+				hi = k
+			}
 		}
 	}
-	bounds = append(bounds, len(s))
-	lo, hi := 0, len(bounds) // bounds[:lo] fit; bounds[hi:] do not
-	for lo < hi {
+	for hi-lo > 1 {
 		mid := (lo + hi) / 2
-		if b.m.width(s[:bounds[mid]], st) <= room {
-			lo = mid + 1
+		if fits(mid) {
+			lo = mid
 		} else {
 			hi = mid
 		}
@@ -379,7 +420,32 @@ func (b *lineBuilder) fit(s string, st runStyle, room float32) int {
 	if lo == 0 {
 		return 0
 	}
-	return bounds[lo-1]
+	b.lastFit = lo
+	return p.end(lo)
+}
+
+// runePrefixes finds where the first k runes of s end, decoding s only as
+// far as asked.
+type runePrefixes struct {
+	s    string
+	ends []int // ends[k-1]: the end of the first k runes
+}
+
+// end is the byte length of the first k runes of s (all of s if it has
+// fewer; k > 0).
+func (p *runePrefixes) end(k int) int {
+	for len(p.ends) < k {
+		at := 0
+		if n := len(p.ends); n > 0 {
+			at = p.ends[n-1]
+		}
+		if at == len(p.s) {
+			return at
+		}
+		_, size := utf8.DecodeRuneInString(p.s[at:])
+		p.ends = append(p.ends, at+size)
+	}
+	return p.ends[k-1]
 }
 
 // add places text at x on the current line, merging it into the previous

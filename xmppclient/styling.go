@@ -108,7 +108,12 @@ var spanDirective = map[byte]Style{'*': Strong, '_': Emphasis, '~': Strike, '`':
 // follows whitespace or another opening directive and is not followed by
 // whitespace; the closing one is not preceded by whitespace; spans hold at
 // least one character and do not cross lines; nothing is styled inside `code`.
-func parseSpans(line string) []StyledSpan {
+func parseSpans(line string) []StyledSpan { return spansWith(line, newCloseFinder) }
+
+// spansWith is parseSpans with the closer search given: closers(s) answers,
+// for an opening directive at i in s, where it closes (tests check
+// closeFinder against a plain search this way).
+func spansWith(line string, closers func(s string) func(i int) int) []StyledSpan {
 	var out []StyledSpan
 	emit := func(text string, st Style) {
 		if text == "" {
@@ -123,12 +128,16 @@ func parseSpans(line string) []StyledSpan {
 	var walk func(s string, base Style)
 	walk = func(s string, base Style) {
 		plainStart := 0
+		var findClose func(i int) int // made at the first opener
 		for i := 0; i < len(s); i++ {
 			st, ok := spanDirective[s[i]]
 			if !ok || !canOpen(s, i) {
 				continue
 			}
-			end := findClose(s, i)
+			if findClose == nil {
+				findClose = closers(s)
+			}
+			end := findClose(i)
 			if end < 0 {
 				continue
 			}
@@ -166,19 +175,60 @@ func canOpen(s string, i int) bool {
 	return unicode.IsSpace(prev) || prevIsDirective
 }
 
-// findClose finds the matching closing directive after the opening at i.
-func findClose(s string, i int) int {
-	d := s[i]
-	for j := i + 2; j < len(s); j++ {
-		if s[j] != d {
+// closeFinder finds the closing directive of an opening one in s. The
+// closer is the first same directive at least two bytes on that does not
+// follow whitespace. The walk asks with openers at growing positions, so
+// the closer found last for a directive still answers while it lies ahead,
+// and "none to the end" stays true: each byte is looked at at most once per
+// directive, and a line full of openers that never close costs one pass,
+// not one pass per opener.
+type closeFinder struct {
+	s     string
+	found [4]int // per directive: the closer found last, or -1: none to the end
+	known [4]bool
+}
+
+func newCloseFinder(s string) func(i int) int { return (&closeFinder{s: s}).find }
+
+// directiveSlot numbers the four span directives for closeFinder.
+func directiveSlot(d byte) int {
+	switch d {
+	case '*':
+		return 0
+	case '_':
+		return 1
+	case '~':
+		return 2
+	}
+	return 3 // '`'
+}
+
+// find returns the closer of the opening directive at i, or -1. Calls must
+// come with i growing.
+func (c *closeFinder) find(i int) int {
+	d := c.s[i]
+	k := directiveSlot(d)
+	from := i + 2
+	if c.known[k] {
+		switch f := c.found[k]; {
+		case f < 0:
+			return -1
+		case f >= from:
+			return f
+		}
+	}
+	c.known[k] = true
+	for j := from; j < len(c.s); j++ {
+		if c.s[j] != d {
 			continue
 		}
-		prev, _ := utf8.DecodeLastRuneInString(s[:j])
-		if unicode.IsSpace(prev) {
+		if prev, _ := utf8.DecodeLastRuneInString(c.s[:j]); unicode.IsSpace(prev) {
 			continue
 		}
+		c.found[k] = j
 		return j
 	}
+	c.found[k] = -1
 	return -1
 }
 

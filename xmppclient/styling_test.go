@@ -2,8 +2,11 @@
 package xmppclient
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func spanString(spans []StyledSpan) string {
@@ -87,9 +90,30 @@ func TestParseBlocks(t *testing.T) {
 	}
 }
 
+// plainCloser is the closer search closeFinder replaces: for each opener,
+// look from two bytes on for the first same directive not after whitespace.
+func plainCloser(s string) func(i int) int {
+	return func(i int) int {
+		for j := i + 2; j < len(s); j++ {
+			if s[j] != s[i] {
+				continue
+			}
+			if prev, _ := utf8.DecodeLastRuneInString(s[:j]); !unicode.IsSpace(prev) {
+				return j
+			}
+		}
+		return -1
+	}
+}
+
 func FuzzParseStyling(f *testing.F) {
-	for _, s := range []string{"*a*", "> q\n```\nx\n```", "_*~`x`~*_", "* _ ~ `", "\xff*\xfe*"} {
+	for _, s := range []string{"*a*", "> q\n```\nx\n```", "_*~`x`~*_", "* _ ~ `", "\xff*\xfe*",
+		"*a *b* c*", "*a_ _b* c_", "`a *b` c*", "_a *b_ c* d_", "**a** *b*"} {
 		f.Add(s)
+	}
+	// Openers that never close, which once took quadratic time.
+	for _, c := range pathologicalStyling(600) {
+		f.Add(c[1])
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		blocks := ParseStyling(body)
@@ -100,7 +124,41 @@ func FuzzParseStyling(f *testing.F) {
 						t.Fatalf("empty span in %q", body)
 					}
 				}
+				if len(body) > 4096 {
+					continue
+				}
+				text := l.PlainText()
+				if got, want := spanString(l.Spans), spanString(spansWith(text, plainCloser)); b.Kind != BlockPre && got != want {
+					t.Fatalf("line %q: spans %s, a plain closer search gives %s", text, got, want)
+				}
 			}
 		}
 	})
+}
+
+// pathologicalStyling are bodies of about n bytes that make a naive parser
+// slow: openers that never close, on one long line.
+func pathologicalStyling(n int) [][2]string {
+	return [][2]string{
+		{"unclosed", strings.Repeat("*a ", n/3)},
+		{"mixed", strings.Repeat("*a _b ~c `d ", n/12)},
+		{"nested", strings.Repeat("*_~a ", n/5)},
+		{"closedEach", strings.Repeat("*a* ", n/4)},
+	}
+}
+
+// BenchmarkStylingPathological parses the pathological bodies at growing
+// sizes; the time per byte should stay about the same.
+func BenchmarkStylingPathological(b *testing.B) {
+	for _, n := range []int{1 << 10, 10 << 10, 100 << 10} {
+		for _, c := range pathologicalStyling(n) {
+			body := c[1]
+			b.Run(fmt.Sprintf("%s/%dKB", c[0], n>>10), func(b *testing.B) {
+				b.SetBytes(int64(len(body)))
+				for b.Loop() {
+					ParseStyling(body)
+				}
+			})
+		}
+	}
 }
