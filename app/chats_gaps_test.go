@@ -84,8 +84,9 @@ func TestCatchUpCutShortLeavesAGapFilledOnScrollAndOnNextLogin(t *testing.T) {
 
 	// The server's stamps have whole seconds, and messages of one second
 	// on both sides of a gap cannot be ordered by time (see keepBefore):
-	// the messages after the gap start in the next second.
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	// the messages after the gap start in the next second (with a margin:
+	// the server's clock was seen a few ms behind ours).
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 100*time.Millisecond)))
 
 	// Away: carol writes 100, then bob 600. The catch-up is cut after its
 	// first page (the newest 250, all bob's): the rest is a gap.

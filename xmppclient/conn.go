@@ -8,13 +8,12 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -352,16 +351,14 @@ func (c *conn) await(ctx context.Context, match func(element) bool) (element, er
 	}
 }
 
-var idPrefix = func() string {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}()
-var idCounter atomic.Uint64
-
-// newID returns an id unique within this process and unpredictable across runs.
+// newID returns 128 random bits (crypto/rand), base64url without padding:
+// an id nobody else can guess. IQ ids and MAM query ids are what replies
+// and archive results are matched by, so a predictable one would let
+// another entity aim a forgery at a request in flight.
 func newID() string {
-	return idPrefix + "-" + strconv.FormatUint(idCounter.Add(1), 36)
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (it crashes the program instead)
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // smEnabled is the server's answer to <enable/>.

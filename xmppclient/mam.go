@@ -69,6 +69,10 @@ type mamCollector struct {
 type mamRouter struct {
 	mu      sync.Mutex
 	queries map[string]*mamCollector
+	// registered, when set (by tests only, through export_test.go), is
+	// called with each query id once the query is registered and before
+	// the request is written.
+	registered func(queryID string)
 }
 
 type mamQueryPayload struct {
@@ -137,12 +141,16 @@ func (c *Client) QueryArchive(ctx context.Context, q MAMQuery) (MAMPage, error) 
 	}
 	c.mam.mu.Lock()
 	c.mam.queries[queryID] = col
+	registered := c.mam.registered
 	c.mam.mu.Unlock()
 	defer func() {
 		c.mam.mu.Lock()
 		delete(c.mam.queries, queryID)
 		c.mam.mu.Unlock()
 	}()
+	if registered != nil {
+		registered(queryID)
+	}
 
 	_, raw, err := c.SendIQRaw(ctx, stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeSet, To: to},
 		Payload: &mamQueryPayload{QueryID: queryID, Inner: form.String()}})
