@@ -92,7 +92,10 @@ type ChatService struct {
 	flushing bool
 	deferred int
 	typing   map[string]string // peer -> chat state
-	lastPass *archivePass      // the session's catch-up, for resumeGaps
+	// typingTimers turn a "composing" that was never followed up (the
+	// peer's client went away) into "paused" after typingTimeout.
+	typingTimers map[string]*time.Timer
+	lastPass     *archivePass // the session's catch-up, for resumeGaps
 	// idsClient's archive takes after-id (urn:xmpp:mam:2#extended).
 	idsClient *xmppclient.Client
 	sync      SyncProgress
@@ -111,7 +114,7 @@ type ChatService struct {
 }
 
 func newChatService(log *slog.Logger) *ChatService {
-	c := &ChatService{log: log, inflight: map[string]string{}, unverified: map[string]bool{}, typing: map[string]string{},
+	c := &ChatService{log: log, inflight: map[string]string{}, unverified: map[string]bool{}, typing: map[string]string{}, typingTimers: map[string]*time.Timer{},
 		listeners: map[int]func(ChatChange){}, notifyC: make(chan struct{}, 1), done: make(chan struct{})}
 	go c.notifyLoop()
 	return c
@@ -359,6 +362,10 @@ func (c *ChatService) sessionEnded(client *xmppclient.Client) {
 		changed[p] = ""
 	}
 	c.typing = map[string]string{}
+	for _, t := range c.typingTimers {
+		t.Stop()
+	}
+	c.typingTimers = map[string]*time.Timer{}
 	c.mu.Unlock()
 	if len(changed) > 0 {
 		c.notify(ChatChange{Typing: changed})
@@ -430,6 +437,10 @@ func (c *ChatService) received(client *xmppclient.Client, m xmppclient.ChatMessa
 		}
 		return
 	}
+	if sentCarbon && (m.MarkerType == "displayed" || m.MarkerType == "acknowledged") && m.MarkerFor != "" {
+		// Read on another device of the account: read here too.
+		c.readElsewhere(st, peer, m.MarkerFor)
+	}
 	if !sentCarbon {
 		if m.ReceiptFor != "" {
 			c.setState(st, peer, m.ReceiptFor, store.StateDelivered)
@@ -444,13 +455,7 @@ func (c *ChatService) received(client *xmppclient.Client, m xmppclient.ChatMessa
 			if m.Body != "" && state == xmppclient.StateComposing {
 				state = xmppclient.StateActive
 			}
-			c.mu.Lock()
-			changed := c.typing[peer] != state
-			c.typing[peer] = state
-			c.mu.Unlock()
-			if changed {
-				c.notify(ChatChange{Typing: map[string]string{peer: state}})
-			}
+			c.setTyping(peer, state)
 		}
 	}
 	sm, ok := c.toStore(m, own, sentCarbon)
@@ -465,7 +470,9 @@ func (c *ChatService) received(client *xmppclient.Client, m xmppclient.ChatMessa
 	}
 	// XEP-0184: confirm receipt of a live message that asks for it.
 	if live && sm.Direction == store.In && m.ReceiptRequest && m.ID != "" && client != nil {
-		if _, err := client.SendMessage(xmppclient.OutgoingMessage{To: m.From, ReceiptFor: m.ID, NoStore: true}); err != nil {
+		// Archived (no no-store hint): the sender's devices that are
+		// offline now learn "delivered" from their archive later.
+		if _, err := client.SendMessage(xmppclient.OutgoingMessage{To: m.From, ReceiptFor: m.ID}); err != nil {
 			c.log.Debug("receipt not sent", "err", err)
 		}
 	}
@@ -484,6 +491,54 @@ func (c *ChatService) setState(st *store.Store, peer, msgID string, s store.Stat
 	// carry them, so tell the listeners here (the ticks must move).
 	if changed {
 		c.notify(ChatChange{Peers: []string{peer}})
+	}
+}
+
+// readElsewhere moves the read marker of peer's conversation to their
+// message msgID, which another device of the account has shown.
+func (c *ChatService) readElsewhere(st *store.Store, peer, msgID string) {
+	_, found, err := st.MarkReadByMessageID(context.Background(), peer, msgID)
+	if err != nil {
+		c.log.Warn("marking a conversation read on another device's marker", "peer", peer, "err", err)
+		return
+	}
+	if found {
+		c.notify(ChatChange{Peers: []string{peer}})
+	}
+}
+
+// typingTimeout: a peer shown composing for this long without another
+// chat state is shown paused (XEP-0085 leaves it to the receiver).
+var typingTimeout = 30 * time.Second
+
+// setTyping records a peer's chat state and tells the listeners when it
+// changed.
+func (c *ChatService) setTyping(peer, state string) {
+	c.mu.Lock()
+	changed := c.typing[peer] != state
+	c.typing[peer] = state
+	if t := c.typingTimers[peer]; t != nil {
+		t.Stop()
+		delete(c.typingTimers, peer)
+	}
+	if state == xmppclient.StateComposing {
+		var t *time.Timer
+		t = time.AfterFunc(typingTimeout, func() {
+			c.mu.Lock()
+			stale := c.typingTimers[peer] == t
+			if stale {
+				delete(c.typingTimers, peer)
+			}
+			c.mu.Unlock()
+			if stale {
+				c.setTyping(peer, xmppclient.StatePaused)
+			}
+		})
+		c.typingTimers[peer] = t
+	}
+	c.mu.Unlock()
+	if changed {
+		c.notify(ChatChange{Typing: map[string]string{peer: state}})
 	}
 }
 
@@ -756,7 +811,9 @@ func (c *ChatService) MarkRead(ctx context.Context, peer string, upTo store.Mess
 		if client := c.currentClient(); client != nil {
 			to, err := xmppclient.ParseJID(peer)
 			if err == nil {
-				_, _ = client.SendMessage(xmppclient.OutgoingMessage{To: to, MarkerType: "displayed", MarkerFor: upTo.MessageID, NoStore: true})
+				// Archived: the sender's devices and our own other ones
+				// that are offline now learn "read" from the archive.
+				_, _ = client.SendMessage(xmppclient.OutgoingMessage{To: to, MarkerType: "displayed", MarkerFor: upTo.MessageID})
 			}
 		}
 	}

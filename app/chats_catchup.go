@@ -282,26 +282,33 @@ func (p *archivePass) fill(ctx context.Context, g store.Gap, o fillOptions) erro
 	}
 }
 
-// deliveryUpdate is a receipt or marker from a peer: their copy of our
-// message msgID reached state.
+// deliveryUpdate is a receipt or marker from a peer (their copy of our
+// message msgID reached state), or a displayed marker another device of
+// the account sent (read: the peer's message msgID was shown there).
 type deliveryUpdate struct {
 	peer, msgID string
 	state       store.State
+	readHere    bool
 }
 
-// deliveryOf reads the receipt or marker a peer's message carries.
+// deliveryOf reads the receipt or marker a message carries.
 func deliveryOf(m xmppclient.ChatMessage, own string) (deliveryUpdate, bool) {
 	peer := m.From.Bare().String()
-	if peer == "" || peer == own {
+	if peer == own {
+		to := m.To.Bare().String()
+		read := m.MarkerType == "displayed" || m.MarkerType == "acknowledged"
+		return deliveryUpdate{peer: to, msgID: m.MarkerFor, readHere: true}, read && m.MarkerFor != "" && to != "" && to != own
+	}
+	if peer == "" {
 		return deliveryUpdate{}, false
 	}
 	switch {
 	case m.MarkerType == "displayed" || m.MarkerType == "acknowledged":
-		return deliveryUpdate{peer, m.MarkerFor, store.StateRead}, m.MarkerFor != ""
+		return deliveryUpdate{peer: peer, msgID: m.MarkerFor, state: store.StateRead}, m.MarkerFor != ""
 	case m.MarkerType == "received":
-		return deliveryUpdate{peer, m.MarkerFor, store.StateDelivered}, m.MarkerFor != ""
+		return deliveryUpdate{peer: peer, msgID: m.MarkerFor, state: store.StateDelivered}, m.MarkerFor != ""
 	case m.ReceiptFor != "":
-		return deliveryUpdate{peer, m.ReceiptFor, store.StateDelivered}, true
+		return deliveryUpdate{peer: peer, msgID: m.ReceiptFor, state: store.StateDelivered}, true
 	}
 	return deliveryUpdate{}, false
 }
@@ -319,7 +326,11 @@ func (c *ChatService) applyArchivedStates(states []deliveryUpdate) {
 	}
 	slices.Reverse(states)
 	for _, u := range states {
-		c.setState(st, u.peer, u.msgID, u.state)
+		if u.readHere {
+			c.readElsewhere(st, u.peer, u.msgID)
+		} else {
+			c.setState(st, u.peer, u.msgID, u.state)
+		}
 	}
 }
 

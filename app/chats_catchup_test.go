@@ -80,3 +80,55 @@ func TestMessageDatedInTheFutureIsDatedOnArrival(t *testing.T) {
 		t.Fatalf("stored at %v; want the time it arrived (about %v)", m.Time, time.Now())
 	}
 }
+
+func TestReadOnAnotherDeviceIsReadHere(t *testing.T) {
+	srv := apptest.Shared(t)
+	a := srv.NewChatAccount(t, "twodev")
+	b := a.OtherResource(t)
+	bobJID, bobPass := srv.NewUser(t, "twobob")
+	bob := srv.Raw(t, bobJID, bobPass, "raw")
+	ctx := chatCtx(t)
+	a.Start(t)
+	b.Start(t)
+	waitSync(t, a.Chats(), "a's first catch-up", func(p app.SyncProgress) bool { return !p.Active })
+	unread := func(who *apptest.ChatAccount, want int, why string) {
+		t.Helper()
+		apptest.WaitChats(t, who.Chats(), why, chatWait, func() (bool, string) {
+			c, found, err := conversation(ctx, who.Chats(), bobJID)
+			return err == nil && found && c.Unread == want, fmt.Sprintf("%+v found=%v err=%v", c, found, err)
+		})
+	}
+	readOn := func(who *apptest.ChatAccount, body string) {
+		t.Helper()
+		msgs := waitHistory(t, who.Chats(), bobJID, body+" on the reading device", hasBody(store.In, body))
+		m, _ := findBody(msgs, store.In, body)
+		if err := who.Chats().MarkRead(ctx, bobJID, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Live: b shows bob's message; its marker's carbon reads it on a.
+	if err := bob.SendMessage(a.JID, "seen on b", "live-1"); err != nil {
+		t.Fatal(err)
+	}
+	unread(a, 1, "bob's message unread on a")
+	readOn(b, "seen on b")
+	unread(a, 0, "read on a after b showed it")
+
+	// Away: a is closed while bob writes and b shows it; a's catch-up
+	// finds the marker b sent in the archive.
+	a.Stop(t)
+	if err := bob.SendMessage(a.JID, "seen on b while a was away", "away-1"); err != nil {
+		t.Fatal(err)
+	}
+	readOn(b, "seen on b while a was away")
+	if err := b.Chats().Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := apptest.PingSync(ctx, bob, srv.Domain); err != nil {
+		t.Fatal(err)
+	}
+	a.Start(t)
+	waitHistory(t, a.Chats(), bobJID, "the message fetched by a's catch-up", hasBody(store.In, "seen on b while a was away"))
+	unread(a, 0, "read on a after its catch-up found b's marker")
+}

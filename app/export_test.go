@@ -6,6 +6,7 @@ package app
 
 import (
 	"log/slog"
+	"time"
 
 	"parley/xmppclient"
 )
@@ -42,4 +43,12 @@ func (c *ContactsService) Close() { c.close() }
 func CutArchivePassesAfter(pages int) (restore func()) {
 	old := cutPassesAfter.Swap(int32(pages))
 	return func() { cutPassesAfter.Store(old) }
+}
+
+// SetTypingTimeout changes how long a "composing" is shown without another
+// chat state; it returns a function that restores the previous value.
+func SetTypingTimeout(d time.Duration) (restore func()) {
+	old := typingTimeout
+	typingTimeout = d
+	return func() { typingTimeout = old }
 }

@@ -107,7 +107,7 @@ func (s *Store) UnreadTotal(ctx context.Context) (int, error) {
 // (incoming messages after the marker). A marker never moves back.
 func (s *Store) MarkRead(ctx context.Context, peer string, upTo int64) (unread int, err error) {
 	err = s.do(ctx, func(t *wtx) error {
-		var conv, ts int64
+		var conv int64
 		err := t.queryRow("convByPeer", peer).Scan(&conv)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -115,30 +115,68 @@ func (s *Store) MarkRead(ctx context.Context, peer string, upTo int64) (unread i
 		if err != nil {
 			return err
 		}
-		if upTo == 0 {
-			err = t.queryRow("newest", conv).Scan(&upTo, &ts)
-		} else {
-			err = t.queryRow("markerOf", upTo, conv).Scan(&ts)
-		}
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("message %d of %s: %w", upTo, peer, ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := t.exec("setMarker", conv, ts, upTo); err != nil {
-			return err
-		}
-		if err := t.queryRow("countUnread", conv).Scan(&unread); err != nil {
-			return fmt.Errorf("countUnread: %w", err)
-		}
-		_, err = t.exec("setUnread", conv, unread)
+		unread, err = t.markRead(conv, peer, upTo)
 		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mark %s read: %w", peer, err)
 	}
 	return unread, nil
+}
+
+// MarkReadByMessageID is MarkRead up to the incoming message from peer
+// whose origin-id or id attribute is msgID (what a displayed marker names:
+// the account read it on another device). found is false when no such
+// message is stored.
+func (s *Store) MarkReadByMessageID(ctx context.Context, peer, msgID string) (unread int, found bool, err error) {
+	err = s.do(ctx, func(t *wtx) error {
+		var conv, id int64
+		err := t.queryRow("convByPeer", peer).Scan(&conv)
+		if err == nil {
+			err = t.queryRow("byOriginID", conv, In, msgID).Scan(&id, new(State))
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			err = t.queryRow("byMessageID", conv, In, msgID).Scan(&id, new(State))
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		unread, err = t.markRead(conv, peer, id)
+		return err
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("mark %s read up to %s: %w", peer, msgID, err)
+	}
+	return unread, found, nil
+}
+
+// markRead moves conversation conv's read marker forward to message upTo
+// (0: the newest) and recounts its unread messages.
+func (t *wtx) markRead(conv int64, peer string, upTo int64) (unread int, err error) {
+	var ts int64
+	if upTo == 0 {
+		err = t.queryRow("newest", conv).Scan(&upTo, &ts)
+	} else {
+		err = t.queryRow("markerOf", upTo, conv).Scan(&ts)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("message %d of %s: %w", upTo, peer, ErrNotFound)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if _, err := t.exec("setMarker", conv, ts, upTo); err != nil {
+		return 0, err
+	}
+	if err := t.queryRow("countUnread", conv).Scan(&unread); err != nil {
+		return 0, fmt.Errorf("countUnread: %w", err)
+	}
+	_, err = t.exec("setUnread", conv, unread)
+	return unread, err
 }
 
 // Draft returns the composer text kept for peer ("" if none).
