@@ -666,8 +666,14 @@ func (c *ChatService) transmit(client *xmppclient.Client, m store.Message, reche
 		c.mu.Lock()
 		delete(c.inflight, id)
 		c.mu.Unlock()
+		return err
 	}
-	return err
+	if info, ok := client.ConnInfo(); ok && !info.StreamManagement {
+		// No XEP-0198 on this stream: no ack will come. Written is the
+		// most "sent" can mean (a receipt still moves it on).
+		c.acked([]string{id})
+	}
+	return nil
 }
 
 func (c *ChatService) currentClient() *xmppclient.Client {

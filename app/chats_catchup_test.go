@@ -1,7 +1,8 @@
 // Tests of the times and states of messages that arrive late: receipts and
 // displayed markers that peers sent while Parley was closed move the ticks
 // of the messages they name, as they would have live; a message claiming a
-// time in the future is dated when it arrived.
+// time in the future is dated when it arrived; read on another device is
+// read here; without stream management a written message counts as sent.
 package app_test
 
 import (
@@ -12,6 +13,7 @@ import (
 	"parley/app"
 	"parley/app/apptest"
 	"parley/app/store"
+	"parley/xmppclient"
 )
 
 func TestCatchUpAppliesReceiptsAndMarkersSentWhileAway(t *testing.T) {
@@ -131,4 +133,17 @@ func TestReadOnAnotherDeviceIsReadHere(t *testing.T) {
 	a.Start(t)
 	waitHistory(t, a.Chats(), bobJID, "the message fetched by a's catch-up", hasBody(store.In, "seen on b while a was away"))
 	unread(a, 0, "read on a after its catch-up found b's marker")
+}
+
+func TestWithoutStreamManagementSentMeansWritten(t *testing.T) {
+	srv := apptest.Shared(t)
+	a := srv.NewChatAccount(t, "nosm")
+	bobJID, _ := srv.NewUser(t, "nosmbob")
+	a.StartVia(t, srv.Host, srv.Port, func(cfg *xmppclient.Config) { cfg.DisableStreamManagement = true })
+	waitSync(t, a.Chats(), "the first catch-up", func(p app.SyncProgress) bool { return !p.Active })
+	m, err := a.Chats().Send(chatCtx(t), bobJID, "no acks on this stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, a.Chats(), m.ID, store.StateSent, "written on a stream without XEP-0198")
 }
