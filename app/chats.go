@@ -385,7 +385,8 @@ func (c *ChatService) toStore(m xmppclient.ChatMessage, own string, outgoing boo
 		return store.Message{}, false
 	}
 	sm := store.Message{Body: m.Body, Type: m.Type, OriginID: m.OriginID, MessageID: m.ID,
-		StanzaID: m.StanzaIDs[own], ReplaceID: m.Replaces, RetractID: m.Retracts, Time: m.Delay}
+		StanzaID: m.StanzaIDs[own], ReplaceID: m.Replaces, RetractID: m.Retracts, Time: m.Delay,
+		Markable: m.Markable}
 	// No stamp, or one in the future (a sender's wrong clock would pin the
 	// conversation on top): the time it arrived.
 	if now := localTime(); sm.Time.IsZero() || sm.Time.After(now.Add(time.Minute)) {
@@ -804,22 +805,64 @@ func (c *ChatService) Typing(peer string) string {
 }
 
 // MarkRead marks a conversation read up to the newest message shown and
-// sends a displayed marker for it when it asked for markers.
+// sends a displayed marker (XEP-0333) for the newest incoming message at or
+// before it that asked for markers (carried <markable/>): upTo itself, or
+// one of the page of messages before it, down to the previous read marker
+// (markers up to there went out when it was set). When none did, no marker
+// is sent: XEP-0333 allows markers only for markable messages.
 func (c *ChatService) MarkRead(ctx context.Context, peer string, upTo store.Message) error {
 	st, err := c.history()
 	if err != nil {
 		return err
 	}
+	markable := func(m store.Message) bool {
+		return m.Direction == store.In && m.Markable && m.MessageID != ""
+	}
+	var (
+		target store.Message
+		found  = markable(upTo)
+		prev   store.Cursor // the read marker before this call
+	)
+	if found {
+		target = upTo
+	} else {
+		// Read before MarkRead moves it.
+		conv, _, err := st.Conversation(ctx, peer)
+		if err != nil {
+			return err
+		}
+		prev = conv.LastRead
+	}
 	if _, err := st.MarkRead(ctx, peer, upTo.ID); err != nil {
 		return err
 	}
-	if upTo.Direction == store.In && upTo.MessageID != "" {
+	if !found {
+		// upTo as stored (the copy passed in may not say whether it is
+		// markable) and the page before it; ID 0 means the newest.
+		const lookBack = 50
+		var msgs []store.Message
+		if upTo.ID == 0 {
+			msgs, err = st.Latest(ctx, peer, lookBack)
+		} else {
+			msgs, err = st.Before(ctx, peer, store.Cursor{Time: upTo.Time.UnixMilli(), ID: upTo.ID + 1}, lookBack)
+		}
+		if err != nil {
+			return err
+		}
+		for i := len(msgs) - 1; i >= 0 && prev.Less(msgs[i].Cursor()); i-- {
+			if markable(msgs[i]) {
+				target, found = msgs[i], true
+				break
+			}
+		}
+	}
+	if found {
 		if client := c.currentClient(); client != nil {
 			to, err := xmppclient.ParseJID(peer)
 			if err == nil {
 				// Archived: the sender's devices and our own other ones
 				// that are offline now learn "read" from the archive.
-				_, _ = client.SendMessage(xmppclient.OutgoingMessage{To: to, MarkerType: "displayed", MarkerFor: upTo.MessageID})
+				_, _ = client.SendMessage(xmppclient.OutgoingMessage{To: to, MarkerType: "displayed", MarkerFor: target.MessageID})
 			}
 		}
 	}

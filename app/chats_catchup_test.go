@@ -110,7 +110,11 @@ func TestReadOnAnotherDeviceIsReadHere(t *testing.T) {
 	}
 
 	// Live: b shows bob's message; its marker's carbon reads it on a.
-	if err := bob.SendMessage(a.JID, "seen on b", "live-1"); err != nil {
+	markable := func(id, body string) error {
+		return bob.SendRaw(fmt.Sprintf(`<message to='%s' id='%s' type='chat'><body>%s</body>`+
+			`<markable xmlns='urn:xmpp:chat-markers:0'/></message>`, a.JID, id, body))
+	}
+	if err := markable("live-1", "seen on b"); err != nil {
 		t.Fatal(err)
 	}
 	unread(a, 1, "bob's message unread on a")
@@ -120,7 +124,7 @@ func TestReadOnAnotherDeviceIsReadHere(t *testing.T) {
 	// Away: a is closed while bob writes and b shows it; a's catch-up
 	// finds the marker b sent in the archive.
 	a.Stop(t)
-	if err := bob.SendMessage(a.JID, "seen on b while a was away", "away-1"); err != nil {
+	if err := markable("away-1", "seen on b while a was away"); err != nil {
 		t.Fatal(err)
 	}
 	readOn(b, "seen on b while a was away")

@@ -65,14 +65,14 @@ func scanConversations(rows *sql.Rows) ([]Conversation, error) {
 			c                        Conversation
 			activity                 int64
 			id, ts, editedAt, state  sql.NullInt64
-			dir, retracted           sql.NullInt64
+			dir, retracted, markable sql.NullInt64
 			sender, body, typ, errTx sql.NullString
 			origin, stanza, msgID    sql.NullString
 			original                 sql.NullString
 		)
 		err := rows.Scan(&c.Peer, &activity, &c.Unread, &c.Draft, &c.LastRead.Time, &c.LastRead.ID,
 			&id, &dir, &sender, &body, &ts, &typ, &origin, &stanza, &msgID, &state, &errTx, &editedAt,
-			&original, &retracted)
+			&original, &retracted, &markable)
 		if err != nil {
 			return nil, err
 		}
@@ -83,6 +83,7 @@ func scanConversations(rows *sql.Rows) ([]Conversation, error) {
 				Body: body.String, Time: time.UnixMilli(ts.Int64), Type: typ.String, OriginID: origin.String,
 				StanzaID: stanza.String, MessageID: msgID.String, State: State(state.Int64), Error: errTx.String,
 				Edited: editedAt.Int64 != 0, OriginalBody: original.String, Retracted: retracted.Int64 != 0,
+				Markable: markable.Int64 != 0,
 			}
 			if c.Last.Edited {
 				c.Last.EditedAt = time.UnixMilli(editedAt.Int64)

@@ -18,7 +18,7 @@ const DefaultPage = 50
 // messageCols are the messages columns scanMessages reads (alias m).
 const messageCols = `m.id, m.direction, m.sender, m.body, m.ts, m.type, coalesce(m.origin_id, ''),
 	coalesce(m.stanza_id, ''), coalesce(m.message_id, ''), m.state, m.error, m.edited_at,
-	coalesce(m.original_body, ''), m.retracted`
+	coalesce(m.original_body, ''), m.retracted, m.markable`
 
 // Paging queries: the conversation is looked up once, then the index
 // messages_conversation_ts is walked from the cursor.
@@ -45,7 +45,7 @@ func scanMessages(rows *sql.Rows, peer string) ([]Message, error) {
 		m := Message{Conversation: peer}
 		var ts, editedAt int64
 		dest := []any{&m.ID, &m.Direction, &m.Sender, &m.Body, &ts, &m.Type, &m.OriginID,
-			&m.StanzaID, &m.MessageID, &m.State, &m.Error, &editedAt, &m.OriginalBody, &m.Retracted}
+			&m.StanzaID, &m.MessageID, &m.State, &m.Error, &editedAt, &m.OriginalBody, &m.Retracted, &m.Markable}
 		if peer == "" {
 			dest = append(dest, &m.Conversation)
 		}

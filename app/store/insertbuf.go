@@ -16,17 +16,17 @@ import (
 )
 
 // insertChunks are the row counts of the prepared multi-row INSERTs; a
-// buffer is written with the largest that fit (12 parameters a row, far
+// buffer is written with the largest that fit (13 parameters a row, far
 // below SQLite's limit of 32766).
 var insertChunks = []int{256, 64, 16, 4, 1}
 
 const insertCols = `INSERT INTO messages(id, conversation_id, direction, sender, body, ts, type,
-	origin_id, stanza_id, message_id, state, error) VALUES `
+	origin_id, stanza_id, message_id, state, error, markable) VALUES `
 
 func init() {
 	for _, n := range insertChunks {
 		writeSQL[fmt.Sprint("insert", n)] = insertCols +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", n), ",")
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", n), ",")
 	}
 }
 
@@ -102,7 +102,7 @@ func (t *wtx) flushInserts() error {
 	if len(rows) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 12*insertChunks[0])
+	args := make([]any, 0, 13*insertChunks[0])
 	for rest := rows; len(rest) > 0; {
 		n := insertChunks[len(insertChunks)-1]
 		for _, c := range insertChunks {
@@ -115,7 +115,7 @@ func (t *wtx) flushInserts() error {
 		for _, r := range rest[:n] {
 			m := &r.m
 			args = append(args, r.id, r.conv, m.Direction, m.Sender, m.Body, r.ts, m.Type,
-				nullIfEmpty(m.OriginID), nullIfEmpty(m.StanzaID), nullIfEmpty(m.MessageID), m.State, m.Error)
+				nullIfEmpty(m.OriginID), nullIfEmpty(m.StanzaID), nullIfEmpty(m.MessageID), m.State, m.Error, m.Markable)
 		}
 		if _, err := t.exec(fmt.Sprint("insert", n), args...); err != nil {
 			return err

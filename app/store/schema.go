@@ -153,10 +153,16 @@ ALTER TABLE pending_edits ADD COLUMN stored_at INTEGER NOT NULL DEFAULT 0;
 -- Expiry deletes a range of it, whenever an edit is stored.
 CREATE INDEX pending_edits_stored_at ON pending_edits(stored_at);
 `},
+	{Version: 6, Name: "markable messages", SQL: `
+-- 1: an incoming message carried <markable/> (XEP-0333), so a displayed
+-- marker may name it. Rows from before this migration keep 0: no marker
+-- is sent for them (whether they asked is not known).
+ALTER TABLE messages ADD COLUMN markable INTEGER NOT NULL DEFAULT 0;
+`},
 }
 
 // SchemaVersion is the schema version this package writes: the last migration's.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // ErrNewerSchema: the database was written by a newer Parley; it is left alone.
 var ErrNewerSchema = errors.New("history database is from a newer version of Parley")

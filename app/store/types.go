@@ -102,6 +102,7 @@ type Message struct {
 	OriginID     string    // XEP-0359 origin-id
 	StanzaID     string    // XEP-0359 stanza-id given by the own account's archive
 	MessageID    string    // the stanza's id attribute
+	Markable     bool      // incoming: the sender asked for chat markers (XEP-0333)
 
 	State State  // delivery state of an outgoing message
 	Error string // the error text when State is StateFailed
