@@ -7,6 +7,7 @@
 #      LOGIN_N=30               logins per client in the login benchmark
 #      CONTACTS_N=7             runs per case in the contacts benchmark
 #      CHAT_ROUNDS=5            timed rounds of the chat burst and catch-up benchmarks
+#      CHAT_SERVER=both         servers of the chat burst and catch-up: prosody, ejabberd or both
 #      PYTHON=/usr/bin/python3  the Python with slixmpp (Debian's python3-slixmpp, not a pyenv one)
 #      GO=go                    the go command
 set -euo pipefail
@@ -37,14 +38,15 @@ bench_contacts() {
 }
 
 # chat: the chat service (app.ChatService and its SQLite history), each part side by side with its
-# baseline in one run: a burst of 10,000 incoming messages through Prosody (MAM off) stored, against a
+# baseline in one run: a burst of 10,000 incoming messages through the server (MAM off) stored, against a
 # raw socket reader that only counts them (goal >= 0.8 of its rate); catch-up of 10,000 archived messages
-# against slixmpp paging the same archive (goal <= half its time); opening a chat holding 100,000
+# against slixmpp paging the same archive (goal <= half its time) and against a lean client that only
+# pages it (the floor); both on Prosody and on ejabberd (CHAT_SERVER); opening a chat holding 100,000
 # messages (goal < 50 ms; the render part waits for the chat view); search over 1,000,000 stored
 # messages (goal median < 50 ms). The 1,000,000-message history is generated once into
 # bin/bench/chat-data (about a minute) and reused.
 bench_chat() {
-  "$GO" run ./bench/chat -rounds "${CHAT_ROUNDS:-5}" -python "$PYTHON" -data "$OUT/chat-data"
+  "$GO" run ./bench/chat -rounds "${CHAT_ROUNDS:-5}" -server "${CHAT_SERVER:-both}" -python "$PYTHON" -data "$OUT/chat-data"
 }
 
 BENCHES=(login contacts chat)

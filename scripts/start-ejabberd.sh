@@ -13,6 +13,8 @@
 #   STORAGE=sql|mnesia        sql = SQLite in DIR/spool (default; needs erlang-p1-sqlite3)
 #   MAM=true|false            message archive (default true)
 #   SMACKS_HIBERNATION=s      XEP-0198 resume_timeout (default 60)
+#   MAX_ACK_QUEUE=n|infinity  XEP-0198 max_ack_queue: unacked stanzas before the stream is
+#                             closed (default: ejabberd's, 5000)
 #   ALLOW_REGISTRATION=true|false   in-band registration (XEP-0077) from loopback (default true)
 #   LOG_LEVEL=debug|info|warning (default info)
 #   START_TIMEOUT=s           (default 60)
@@ -45,6 +47,7 @@ if [ "$MAM" = true ]; then
 else
   MAM_CFG="  # mod_mam disabled (MAM=false)"
 fi
+ACK_QUEUE_CFG=""; [ -n "${MAX_ACK_QUEUE:-}" ] && ACK_QUEUE_CFG=", max_ack_queue: $MAX_ACK_QUEUE"
 REGISTER_ACCESS=register; [ "${ALLOW_REGISTRATION:-true}" = false ] && REGISTER_ACCESS=none_allowed
 mkdir -p "$DIR/spool" "$DIR/logs" "$DIR/certs" "$DIR/upload"
 
@@ -173,7 +176,7 @@ $MAM_CFG
     ip_access: trusted_network
     access: $REGISTER_ACCESS
   mod_roster: {versioning: true}
-  mod_stream_mgmt: {resend_on_timeout: if_offline, resume_timeout: ${SMACKS_HIBERNATION:-60}}
+  mod_stream_mgmt: {resend_on_timeout: if_offline, resume_timeout: ${SMACKS_HIBERNATION:-60}$ACK_QUEUE_CFG}
   mod_vcard: {search: false}
   mod_vcard_xupdate: {}
   mod_version: {show_os: false}

@@ -1,11 +1,14 @@
 // burst.go: the incoming-burst benchmark. A raw client (xmpptest.RawPeer) sends n chat
-// messages as fast as it can to a bare JID through an isolated Prosody with MAM off; the time is
-// from the first byte written until the receiver has them all: for Parley, all n committed to the
-// history (counted from the chat service's change reports, which come after each commit); for
-// the raw reader (xmpptest.RawPeer with CountOnly: TLS and element splitting, nothing else), all
-// n counted. Also timed: the raw reader with XEP-0198 enabled (Prosody then keeps a copy of every
-// stanza until it is acknowledged, as it does for Parley), and Parley with XEP-0198 off. The
-// order of the receivers rotates every round; Prosody's CPU time is read from /proc.
+// messages as fast as it can to a bare JID through an isolated server (Prosody, ejabberd) with
+// MAM off; the time is from the first byte written until the receiver has them all: for Parley,
+// all n committed to the history (counted from the chat service's change reports, which come
+// after each commit); for the raw reader (xmpptest.RawPeer with CountOnly: TLS and element
+// splitting, nothing else), all n counted. Also timed: the lean reader of floor.go (the same
+// work, with TCP quick acks as Parley's socket has), alone and with XEP-0198 enabled and acked
+// as Parley acks; the raw reader with XEP-0198 enabled that never acks (the server keeps a copy
+// of every stanza, unacknowledged; left out when ejabberd's max_ack_queue is finite: it would
+// close that stream); and Parley with XEP-0198 off. The order of the receivers rotates every
+// round; the server's CPU time is read from /proc.
 package main
 
 import (
@@ -25,59 +28,118 @@ import (
 )
 
 func benchBurst(ctx context.Context, o options) error {
-	srv, err := xmpptest.StartProsody(xmpptest.ProsodyOptions{DisableMAM: true})
+	kinds, err := serverKinds(o.server)
 	if err != nil {
-		return fmt.Errorf("start Prosody (make deps installs it): %w", err)
+		return err
+	}
+	var sums []burstSummary
+	for _, kind := range kinds {
+		sum, err := burstOn(ctx, o, kind)
+		if err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		sums = append(sums, sum)
+	}
+	fmt.Printf("### Incoming burst: Parley's rate against each baseline, per server (medians of %d rounds)\n\n", o.rounds)
+	fmt.Println("| server | Parley | ÷ raw reader (goal ≥ 0.8) | ÷ lean reader | ÷ raw reader, XEP-0198 never acked | ÷ lean reader, XEP-0198 acked as Parley | Parley XEP-0198 off ÷ raw reader | … ÷ lean reader |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, s := range sums {
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", s.server, fmtRate(s.parley), ratioOf(s.parley, s.raw),
+			ratioOf(s.parley, s.lean), ratioOf(s.parley, s.rawNoAck), ratioOf(s.parley, s.rawAck),
+			ratioOf(s.parleyNoSM, s.raw), ratioOf(s.parleyNoSM, s.lean))
+	}
+	fmt.Println()
+	return nil
+}
+
+// burstSummary holds the median rates of one server's burst (0: not measured).
+type burstSummary struct {
+	server                                          string
+	parley, raw, lean, rawNoAck, rawAck, parleyNoSM float64
+}
+
+func ratioOf(a, b float64) string {
+	if a == 0 || b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+func burstOn(ctx context.Context, o options, kind string) (burstSummary, error) {
+	name := serverName(kind)
+	srv, err := startServer(kind, false, o.ackQueue)
+	if err != nil {
+		return burstSummary{}, err
 	}
 	defer srv.Close()
-	for _, u := range []string{"sender", "parley", "raw", "rawsm"} {
+	for _, u := range []string{"sender", "parley", "raw", "lean", "rawsm", "rawack"} {
 		if err := srv.CreateUser(u, benchPass); err != nil {
-			return err
+			return burstSummary{}, err
 		}
 	}
 	sender, err := xmpptest.DialRawOpts(srv, "sender", benchPass, "bench", xmpptest.RawOptions{NoPresence: true})
 	if err != nil {
-		return err
+		return burstSummary{}, err
 	}
 	defer sender.Close()
 	raw, err := xmpptest.DialRawOpts(srv, "raw", benchPass, "bench", xmpptest.RawOptions{CountOnly: true})
 	if err != nil {
-		return err
+		return burstSummary{}, err
 	}
 	defer raw.Close()
-	// The same reader with XEP-0198 enabled (it never answers the server's <r/>): what stream
-	// management costs the server per stanza (a copy kept until acknowledged), as for Parley.
-	rawSM, err := xmpptest.DialRawOpts(srv, "rawsm", benchPass, "bench", xmpptest.RawOptions{CountOnly: true})
-	if err != nil {
-		return err
-	}
-	defer rawSM.Close()
-	if err := rawSM.SendRaw("<enable xmlns='urn:xmpp:sm:3'/>"); err != nil {
-		return err
-	}
 
 	dir, err := os.MkdirTemp("", "parley-bench-burst-")
 	if err != nil {
-		return err
+		return burstSummary{}, err
 	}
 	defer os.RemoveAll(dir)
 	parley, err := newBurstParley(ctx, srv, filepath.Join(dir, "parley"), "parley", false)
 	if err != nil {
-		return err
+		return burstSummary{}, err
 	}
 	defer parley.close()
-	receivers := []*burstReceiver{parley, {name: "raw reader (counted only)", jid: srv.JID("raw"),
-		wait:  func(ctx context.Context, target int64) error { return raw.WaitCount(ctx, target) },
-		count: raw.Count}, {name: "raw reader, XEP-0198 enabled (counted only)", jid: srv.JID("rawsm"),
-		wait:  func(ctx context.Context, target int64) error { return rawSM.WaitCount(ctx, target) },
-		count: rawSM.Count}}
+	rawRC := &burstReceiver{name: "raw reader (counted only)", jid: srv.JID("raw"), wait: raw.WaitCount, count: raw.Count}
+	leanReader, err := dialFloor(srv, "lean", "bench", true, false)
+	if err != nil {
+		return burstSummary{}, err
+	}
+	defer leanReader.Close()
+	leanRC := &burstReceiver{name: "lean reader (counted only)", jid: srv.JID("lean"), wait: leanReader.WaitCount, count: leanReader.Count}
+	receivers := []*burstReceiver{parley, rawRC, leanRC}
+	var noAckRC *burstReceiver
+	if kind == xmpptest.KindProsody || o.ackQueue < 0 {
+		// The raw reader with XEP-0198 enabled that never answers the server's <r/>: what stream
+		// management costs the server per stanza (a copy kept until acknowledged). ejabberd
+		// closes such a stream once max_ack_queue stanzas are unacknowledged.
+		rawSM, err := xmpptest.DialRawOpts(srv, "rawsm", benchPass, "bench", xmpptest.RawOptions{CountOnly: true})
+		if err != nil {
+			return burstSummary{}, err
+		}
+		defer rawSM.Close()
+		if err := rawSM.SendRaw("<enable xmlns='urn:xmpp:sm:3'/>"); err != nil {
+			return burstSummary{}, err
+		}
+		noAckRC = &burstReceiver{name: "raw reader, XEP-0198 enabled, never acked (counted only)", jid: srv.JID("rawsm"),
+			wait: rawSM.WaitCount, count: rawSM.Count}
+		receivers = append(receivers, noAckRC)
+	}
+	// The lean reader with XEP-0198 acked as Parley acks (every <r/>, and every 64 stanzas).
+	ackReader, err := dialFloor(srv, "rawack", "bench", true, true)
+	if err != nil {
+		return burstSummary{}, err
+	}
+	defer ackReader.Close()
+	ackRC := &burstReceiver{name: "lean reader, XEP-0198 enabled, acked as Parley acks (counted only)", jid: srv.JID("rawack"),
+		wait: ackReader.WaitCount, count: ackReader.Count}
+	receivers = append(receivers, ackRC)
+	var nosm *burstReceiver
 	if o.burstNoSM {
 		if err := srv.CreateUser("parleynosm", benchPass); err != nil {
-			return err
+			return burstSummary{}, err
 		}
-		nosm, err := newBurstParley(ctx, srv, filepath.Join(dir, "nosm"), "parleynosm", true)
+		nosm, err = newBurstParley(ctx, srv, filepath.Join(dir, "nosm"), "parleynosm", true)
 		if err != nil {
-			return err
+			return burstSummary{}, err
 		}
 		defer nosm.close()
 		receivers = append(receivers, nosm)
@@ -99,14 +161,17 @@ func benchBurst(ctx context.Context, o options) error {
 		return burstSample{d: time.Since(t0), serverCPU: procCPU(pid) - srv0, selfCPU: selfCPU() - self0}, nil
 	}
 
-	fmt.Fprintf(os.Stderr, "chat bench: burst: warm-up, then %d rounds of %d messages", o.rounds, o.n)
+	fmt.Fprintf(os.Stderr, "chat bench: burst on %s: warm-up, then %d rounds of %d messages", name, o.rounds, o.n)
 	for _, rc := range receivers {
 		if _, err := timeOne(rc, 1000, "warm"); err != nil {
-			return err
+			return burstSummary{}, err
 		}
 	}
+	rs0, acks0 := ackReader.rs.Load(), ackReader.acks.Load()
 	var prof profiler
-	prof.prefix = o.cpuprofile
+	if kind == xmpptest.KindProsody || o.server == xmpptest.KindEjabberd {
+		prof.prefix = o.cpuprofile // one server's profile: the first's
+	}
 	for r := range o.rounds {
 		prefix := fmt.Sprintf("r%d", r)
 		for k := range receivers { // rotate the order each round
@@ -119,7 +184,7 @@ func benchBurst(ctx context.Context, o options) error {
 				prof.stop()
 			}
 			if err != nil {
-				return err
+				return burstSummary{}, err
 			}
 			rc.runs = append(rc.runs, smp)
 		}
@@ -130,14 +195,17 @@ func benchBurst(ctx context.Context, o options) error {
 	// Every message is stored once: the conversation counts them all unread.
 	convs, err := cs.Conversations(ctx)
 	if err != nil {
-		return err
+		return burstSummary{}, err
 	}
 	want := 1000 + o.rounds*o.n
 	if len(convs) != 1 || convs[0].Unread != want {
-		return fmt.Errorf("history check: conversations %d, unread %d; want 1 with %d", len(convs), convs[0].Unread, want)
+		return burstSummary{}, fmt.Errorf("history check: conversations %d, unread %d; want 1 with %d", len(convs), convs[0].Unread, want)
 	}
 
 	med := func(rc *burstReceiver) burstSample {
+		if rc == nil {
+			return burstSample{}
+		}
 		ds := make([]time.Duration, len(rc.runs))
 		for i, r := range rc.runs {
 			ds[i] = r.d
@@ -150,14 +218,27 @@ func benchBurst(ctx context.Context, o options) error {
 		}
 		return burstSample{}
 	}
-	pm, rm, sm := med(parley), med(receivers[1]), med(receivers[2])
-	ratio := rate(o.n, pm.d) / rate(o.n, rm.d)
-	smRatio := rate(o.n, pm.d) / rate(o.n, sm.d)
-	fmt.Printf("### Incoming burst: %s messages through Prosody (MAM off) into the history\n\n", thousands(o.n))
-	fmt.Printf("**Goal:** Parley at least 0.8 of the raw reader's rate. **%s:** %.2f (Parley %s, raw %s; medians of %d rounds).\n\n",
-		verdict(ratio >= 0.8), ratio, fmtRate(rate(o.n, pm.d)), fmtRate(rate(o.n, rm.d)), o.rounds)
-	fmt.Printf("Against the raw reader with stream management enabled, as Parley's session is: %.2f (%s).\n\n", smRatio, fmtRate(rate(o.n, sm.d)))
-	fmt.Println("| receiver | median | rate (median) | min | max | Prosody CPU | bench process CPU |")
+	medRate := func(rc *burstReceiver) float64 {
+		if m := med(rc); m.d > 0 {
+			return rate(o.n, m.d)
+		}
+		return 0
+	}
+	sum := burstSummary{server: name, parley: medRate(parley), raw: medRate(rawRC), lean: medRate(leanRC), rawNoAck: medRate(noAckRC),
+		rawAck: medRate(ackRC), parleyNoSM: medRate(nosm)}
+	srvNote := ""
+	if kind == xmpptest.KindEjabberd {
+		srvNote = ", max_ack_queue " + ackQueueName(o.ackQueue)
+	}
+	fmt.Printf("### Incoming burst: %s messages through %s (MAM off%s) into the history\n\n", thousands(o.n), name, srvNote)
+	fmt.Printf("**Goal:** Parley at least 0.8 of the raw reader's rate. **%s:** %s (Parley %s, raw %s; medians of %d rounds).\n\n",
+		verdict(sum.parley >= 0.8*sum.raw), ratioOf(sum.parley, sum.raw), fmtRate(sum.parley), fmtRate(sum.raw), o.rounds)
+	fmt.Printf("Against the lean reader (floor.go: the same work as the raw reader, with TCP quick acks): %s (%s).\n\n", ratioOf(sum.parley, sum.lean), fmtRate(sum.lean))
+	if noAckRC != nil {
+		fmt.Printf("Against the raw reader with stream management enabled and never acked: %s (%s).\n\n", ratioOf(sum.parley, sum.rawNoAck), fmtRate(sum.rawNoAck))
+	}
+	fmt.Printf("Against the lean reader with stream management enabled and acked as Parley acks: %s (%s).\n\n", ratioOf(sum.parley, sum.rawAck), fmtRate(sum.rawAck))
+	fmt.Println("| receiver | median | rate (median) | min | max | server CPU | bench process CPU |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
 	for _, rc := range receivers {
 		ds := make([]time.Duration, len(rc.runs))
@@ -168,9 +249,15 @@ func benchBurst(ctx context.Context, o options) error {
 		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", rc.name, fmtDur(st.median), fmtRate(rate(o.n, st.median)),
 			fmtDur(st.min), fmtDur(st.max), fmtDur(m.serverCPU), fmtDur(m.selfCPU))
 	}
-	fmt.Printf("\nCPU columns: of the median round; the bench process holds the sender and the receiver under test. "+
-		"History after the run: %s messages in one conversation, each stored once. Machine: %s.\n\n", thousands(want), machine())
-	return nil
+	timed := int64(o.rounds * o.n)
+	fmt.Printf("\nCPU columns: of the median round; \"server CPU\" is %s's process, the bench process holds the sender and the receiver under test. "+
+		"The acked lean reader got %s <r/> and sent %s <a/> for %s messages. History after the run: %s messages in one conversation, each stored once. Machine: %s.\n\n",
+		name, thousands(int(ackReader.rs.Load()-rs0)), thousands(int(ackReader.acks.Load()-acks0)), thousands(int(timed)), thousands(want), machine())
+	if kind == xmpptest.KindEjabberd && o.ackQueue != 0 {
+		fmt.Printf("ejabberd runs with max_ack_queue %s (-ejabberd-max-ack-queue): with its default, 5,000, it closes Parley's stream "+
+			"during a 10,000-message burst (\"Too many unacked stanzas\"), Parley's unacknowledged stanzas being more than that.\n\n", ackQueueName(o.ackQueue))
+	}
+	return sum, nil
 }
 
 // burstSample is one timed burst.

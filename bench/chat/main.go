@@ -2,12 +2,16 @@
 // prints tables for docs/benchmarks.md. Run it with `make bench` (scripts/bench.sh, section
 // chat) or `go run ./bench/chat`. Sections (-only):
 //
-//   - burst: a peer sends 10,000 messages through an isolated Prosody with MAM off; Parley's time
+//   - burst: a peer sends 10,000 messages through an isolated server with MAM off; Parley's time
 //     from the first byte sent until all 10,000 are committed to its history, against a raw
 //     socket reader that only counts them (the server's limit). Goal: Parley >= 0.8 of the raw rate.
 //   - catchup: 10,000 messages archived (MAM on) while away; Parley's catch-up (pages of 250,
 //     stored) against slixmpp paging the same archive with its xep_0313 plugin (slix_mam.py, pages
-//     of 250, only counted). Goal: at most half of slixmpp's time.
+//     of 250, only counted), and against a lean raw client paging it the same way (floor.go), the
+//     least any client can take. Goal: at most half of slixmpp's time.
+//
+// The burst and the catch-up run on Prosody and on ejabberd (-server), every client against the
+// same server instance in the same run, with ratios per server.
 //   - open: opening a chat holding 100,000 messages in the chat view (views.ChatsView rendered
 //     headless with Fyne's test driver) until its first screen is painted, and the history queries
 //     alone. Goal: under 50 ms.
@@ -49,6 +53,8 @@ var slixScript string
 
 type options struct {
 	rounds     int
+	server     string
+	ackQueue   int
 	n          int
 	python     string
 	data       string
@@ -63,6 +69,8 @@ func main() {
 	only := flag.String("only", "burst,catchup,open,search,memory", "comma-separated sections to run")
 	var o options
 	flag.IntVar(&o.rounds, "rounds", 5, "timed rounds of the burst and catch-up benchmarks (after one untimed warm-up)")
+	flag.StringVar(&o.server, "server", "both", "servers for the burst and the catch-up: prosody, ejabberd or both")
+	flag.IntVar(&o.ackQueue, "ejabberd-max-ack-queue", -1, "ejabberd's mod_stream_mgmt max_ack_queue in the burst and catch-up: -1 infinity, 0 ejabberd's default (5000: it closes Parley's stream during a 10,000-message burst)")
 	flag.IntVar(&o.n, "n", 10000, "messages per burst and archived for the catch-up")
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python with slixmpp (Debian's python3-slixmpp)")
 	flag.StringVar(&o.data, "data", "bin/bench/chat-data", "folder keeping the generated 1,000,000-message history between runs")
@@ -72,6 +80,10 @@ func main() {
 	flag.StringVar(&o.shot, "shot", "", "save the chat view as rendered at the end of the open benchmark to this PNG")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write CPU profiles and execution traces of Parley's timed parts to PREFIX-SECTION.pprof and .trace")
 	flag.Parse()
+	if o.rounds < 1 {
+		fmt.Fprintln(os.Stderr, "chat bench: -rounds must be at least 1")
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	defer xmpptest.Cleanup()

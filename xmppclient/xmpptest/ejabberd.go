@@ -19,6 +19,7 @@ import (
 type EjabberdOptions struct {
 	DisableMAM          bool
 	SmacksHibernation   time.Duration // mod_stream_mgmt resume_timeout (default 60 s)
+	MaxAckQueue         int           // mod_stream_mgmt max_ack_queue: 0 ejabberd's default (5000), < 0 infinity
 	DisableRegistration bool          // no in-band registration (CreateUser then uses ejabberdctl)
 	LogLevel            string        // "debug", "info" (default), "warning", "error"
 	Storage             string        // "sql" (SQLite, default) or "mnesia"
@@ -76,6 +77,12 @@ func startEjabberdOnce(script string, opts EjabberdOptions) (*Server, error) {
 		"SMACKS_HIBERNATION": seconds(opts.SmacksHibernation, 60*time.Second),
 		"ALLOW_REGISTRATION": boolStr(!opts.DisableRegistration),
 		"LOG_LEVEL":          logLevel,
+	}
+	switch {
+	case opts.MaxAckQueue < 0:
+		vars["MAX_ACK_QUEUE"] = "infinity"
+	case opts.MaxAckQueue > 0:
+		vars["MAX_ACK_QUEUE"] = strconv.Itoa(opts.MaxAckQueue)
 	}
 	timeout := opts.StartTimeout
 	if timeout <= 0 {

@@ -367,7 +367,7 @@ func scriptPath(name string) (string, error) {
 func scriptEnv(vars map[string]string) []string {
 	drop := map[string]bool{"FOREGROUND": true, "MAM": true, "STORAGE": true, "READ_TIMEOUT": true,
 		"SMACKS_HIBERNATION": true, "ALLOW_REGISTRATION": true, "REQUIRE_TLS": true, "UPLOAD_LIMIT": true,
-		"LOG_LEVEL": true, "EXTRA_CONFIG": true, "START_TIMEOUT": true}
+		"LOG_LEVEL": true, "EXTRA_CONFIG": true, "START_TIMEOUT": true, "MAX_ACK_QUEUE": true}
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
