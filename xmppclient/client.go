@@ -365,12 +365,15 @@ func (c *Client) run(cn *conn) {
 const unsolicitedAckEvery = 64
 
 // isFatalStreamError: stream errors after which reconnecting would only
-// fight another client or be refused again.
+// fight another client or be refused again. Not policy-violation: servers
+// use it for passing limits (ejabberd closes a stream that falls too far
+// behind in acknowledging a burst, "Too many unacked stanzas"; rate
+// limits), after which the backoff brings the account back.
 func isFatalStreamError(err error) bool {
 	var se *StreamError
 	if errors.As(err, &se) {
 		switch se.Condition {
-		case "conflict", "not-authorized", "policy-violation", "host-unknown", "invalid-from", "improper-addressing":
+		case "conflict", "not-authorized", "host-unknown", "invalid-from", "improper-addressing":
 			return true
 		}
 	}

@@ -380,3 +380,39 @@ func TestFreshSessionReportsUnackedMessagesWithoutResending(t *testing.T) {
 		t.Errorf("%d stanzas still queued in the engine after a fresh session", n)
 	}
 }
+
+// ejabberd closes a stream whose unacknowledged stanzas pass max_ack_queue
+// (policy-violation, "Too many unacked stanzas"): a burst the client cannot
+// acknowledge as fast as the server writes it. That is a passing state,
+// not a reason to stay offline: the client connects again.
+func TestOnlineAgainAfterTooManyUnackedStanzas(t *testing.T) {
+	srv := xmpptest.NewEjabberd(t, xmpptest.EjabberdOptions{MaxAckQueue: 10})
+	user, pass := srv.NewUser(t, "unacked")
+	peerUser, peerPass := srv.NewUser(t, "unackedpeer")
+	cfg := clientConfig(t, srv, user, pass)
+	cfg.ReconnectMax = 2 * time.Second
+	c, rec := connect(t, cfg)
+	peer, err := xmpptest.DialRaw(srv, peerUser, peerPass, "peer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	if err := peer.SendMessages(c.JID().String(), 2000, "flood"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 60*time.Second, "the server to close the stream for too many unacked stanzas", func(evs []xmppclient.Event) bool {
+		for _, ev := range evs {
+			if se, ok := ev.(xmppclient.StateEvent); ok {
+				var streamErr *xmppclient.StreamError
+				if errors.As(se.Err, &streamErr) && streamErr.Condition == "policy-violation" {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	rec.waitFor(t, 30*time.Second, "a second session after it", func(evs []xmppclient.Event) bool {
+		fresh, resumed := countSessions(evs)
+		return fresh+resumed >= 2 && c.State() == xmppclient.StateOnline
+	})
+}
