@@ -51,11 +51,14 @@ type insertBuffer struct {
 	msgID  map[rowKey]bool
 	// slotLast is the last row id given out per millisecond (see newID).
 	slotLast map[int64]int64
+	// knownFrom..knownTo (ms) is a span whose taken ids knowSlots put in
+	// slotLast: a millisecond of it missing there has no row.
+	knownFrom, knownTo int64
 }
 
 func newInsertBuffer() insertBuffer {
 	return insertBuffer{stanza: map[string]bool{}, origin: map[rowKey]bool{}, msgID: map[rowKey]bool{},
-		slotLast: map[int64]int64{}}
+		slotLast: map[int64]int64{}, knownFrom: 1, knownTo: 0}
 }
 
 func (b *insertBuffer) add(r pendingRow) {
@@ -85,6 +88,7 @@ func (b *insertBuffer) reset() {
 	clear(b.origin)
 	clear(b.msgID)
 	clear(b.slotLast)
+	b.knownFrom, b.knownTo = 1, 0 // empty
 }
 
 // nullIfEmpty stores "" as NULL (the unique indexes skip NULLs).

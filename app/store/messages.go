@@ -39,6 +39,7 @@ var writeSQL = map[string]string{
 		  AND (stanza_id IS NULL OR ?5 = '') AND (body = ?4 OR original_body = ?4)
 		ORDER BY id DESC LIMIT 1`,
 	"lastInSlot": `SELECT id FROM messages WHERE id BETWEEN ?1 AND ?2 ORDER BY id DESC LIMIT 1`,
+	"slotsIn":    `SELECT id FROM messages WHERE id BETWEEN ?1 AND ?2 LIMIT ?3`,
 	// A later copy fills in what the first one lacked; OR IGNORE: if the id
 	// to fill in is already another row's, leave this row as it is.
 	"fillIn": `UPDATE OR IGNORE messages SET
@@ -98,6 +99,9 @@ func (s *Store) SaveBatch(ctx context.Context, msgs []Message) ([]Saved, error) 
 	var res []Saved
 	err := s.doOp(&op{ctx: ctx, buffered: true, run: func(t *wtx) error {
 		res = make([]Saved, 0, len(msgs))
+		if err := t.knowSlots(msgs); err != nil {
+			return err
+		}
 		for _, m := range msgs {
 			r, err := t.save(m)
 			if err != nil {
@@ -307,12 +311,66 @@ func clampTime(ts int64) int64 {
 	return min(max(ts, 0), maxIDTime)
 }
 
+// maxKnownSlots bounds the ids knowSlots reads at once; a batch whose
+// time span holds more rows than that asks per millisecond instead.
+const maxKnownSlots = 4096
+
+// knowSlots reads, in one query, the row ids already taken in the time
+// span of msgs, so newID need not ask once per millisecond: archive stamps
+// with sub-second precision (ejabberd's) put nearly every message of a page
+// in a millisecond of its own, and a query per message was half of a
+// catch-up's client time there.
+func (t *wtx) knowSlots(msgs []Message) error {
+	if len(msgs) < 2 {
+		return nil
+	}
+	lo, hi := int64(maxIDTime), int64(0)
+	for i := range msgs {
+		ts := clampTime(msgs[i].Time.UnixMilli())
+		lo, hi = min(lo, ts), max(hi, ts)
+	}
+	if lo >= t.buf.knownFrom && hi <= t.buf.knownTo {
+		return nil
+	}
+	rows, err := t.query("slotsIn", lo<<idSeqBits, hi<<idSeqBits|(1<<idSeqBits-1), maxKnownSlots+1)
+	if err != nil {
+		return fmt.Errorf("slotsIn: %w", err)
+	}
+	defer rows.Close()
+	found := map[int64]int64{}
+	n := 0
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("slotsIn: %w", err)
+		}
+		if n++; n > maxKnownSlots {
+			return nil // too many: newID asks per millisecond
+		}
+		slot := id >> idSeqBits
+		found[slot] = max(found[slot], id)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("slotsIn: %w", err)
+	}
+	for slot, id := range found {
+		if cur, ok := t.buf.slotLast[slot]; !ok || id > cur {
+			t.buf.slotLast[slot] = id
+		}
+	}
+	t.buf.knownFrom, t.buf.knownTo = lo, hi
+	return nil
+}
+
 // newID returns the next free row id for a message at ts, counting the
 // ids given to buffered rows.
 func (t *wtx) newID(ts int64) (int64, error) {
 	first := ts << idSeqBits
 	last := first | (1<<idSeqBits - 1)
 	id, ok := t.buf.slotLast[ts]
+	if !ok && ts >= t.buf.knownFrom && ts <= t.buf.knownTo {
+		id, ok = first-1, true // knowSlots found no row in this millisecond
+	}
 	if !ok {
 		err := t.queryRow("lastInSlot", first, last).Scan(&id)
 		switch {
