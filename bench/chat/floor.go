@@ -1,6 +1,7 @@
 // floor.go: floorClient, the lean XMPP client behind the burst's and the catch-up's "floor"
 // baselines: the least a client must do on a server. STARTTLS, SASL PLAIN and bind, then a
-// reader that cuts the stream into top-level elements and only counts <message>s; it pages an
+// reader that cuts the stream into top-level elements (xmpptest.Scanner, RawPeer's splitter;
+// </stream:stream> ends it with xmpptest.ErrStreamEnd) and only counts <message>s; it pages an
 // archive (XEP-0313 with XEP-0059 RSM, the next query after the previous page's <last/>) and,
 // with XEP-0198 enabled, acknowledges as Parley does (every <r/> answered, and an unsolicited
 // <a/> every 64 stanzas). Unlike xmpptest.RawPeer with CountOnly it sees the IQ results
@@ -15,7 +16,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
+	"html"
 	"net"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ const floorAckEvery = 64
 // floorClient is a logged-in lean client; its reader runs in its own goroutine.
 type floorClient struct {
 	conn net.Conn
-	sp   *splitter
+	sc   *xmpptest.Scanner
 
 	wmu sync.Mutex
 	w   *bufio.Writer
@@ -115,7 +116,7 @@ func dialFloor(srv *xmpptest.Server, user, resource string, presence, sm bool) (
 func (c *floorClient) setConn(nc net.Conn) {
 	c.conn = nc
 	c.w = bufio.NewWriterSize(nc, 16<<10)
-	c.sp = newSplitter(nc)
+	c.sc = xmpptest.NewScanner(nc)
 }
 
 func (c *floorClient) write(s string) error {
@@ -147,11 +148,11 @@ func (c *floorClient) request(s, want string) ([]byte, error) {
 // expect reads elements until one named want; a failure, an error IQ or a stream error ends it.
 func (c *floorClient) expect(want string) ([]byte, error) {
 	for {
-		el, name, err := c.sp.next()
+		el, err := c.sc.Next()
 		if err != nil {
 			return nil, err
 		}
-		switch {
+		switch name := xmpptest.ElementName(el); {
 		case name == want && !(name == "iq" && iqType(el) == "error"):
 			return el, nil
 		case name == "failure" || name == "failed" || name == "stream:error" || name == "iq" && iqType(el) == "error":
@@ -164,13 +165,12 @@ func (c *floorClient) readLoop() {
 	var err error
 	for {
 		var el []byte
-		var name string
-		el, name, err = c.sp.next()
+		el, err = c.sc.Next()
 		if err != nil {
 			break
 		}
 		stanza := false
-		switch name {
+		switch xmpptest.ElementName(el) {
 		case "message":
 			stanza = true
 			c.msgs.Add(1)
@@ -184,8 +184,8 @@ func (c *floorClient) readLoop() {
 			case "result", "error":
 				c.iqs <- bytes.Clone(el)
 			default: // a request: not served here
-				id := attrOf(el, "id")
-				go c.write("<iq type='error' id='" + id + "'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
+				id, _ := xmpptest.Attr(el, "id")
+				go c.write("<iq type='error' id='" + html.EscapeString(id) + "'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
 			}
 		case "presence":
 			stanza = true
@@ -245,7 +245,7 @@ func (c *floorClient) pageArchive(ctx context.Context, max int, after string) (c
 		q := "<iq type='set' id='" + id + "'><query xmlns='urn:xmpp:mam:2' queryid='" + id +
 			"'><set xmlns='http://jabber.org/protocol/rsm'><max>" + strconv.Itoa(max) + "</max>"
 		if after != "" {
-			q += "<after>" + after + "</after>"
+			q += "<after>" + html.EscapeString(after) + "</after>" // after is unescaped text
 		}
 		if err := c.write(q + "</set></query></iq>"); err != nil {
 			return 0, pages, 0, err
@@ -254,7 +254,7 @@ func (c *floorClient) pageArchive(ctx context.Context, max int, after string) (c
 		for res == nil {
 			select {
 			case el := <-c.iqs:
-				if attrOf(el, "id") == id {
+				if v, _ := xmpptest.Attr(el, "id"); v == id {
 					res = el
 				}
 			case <-c.done:
@@ -267,8 +267,11 @@ func (c *floorClient) pageArchive(ctx context.Context, max int, after string) (c
 			return 0, pages, 0, fmt.Errorf("query %d: %s", pages+1, res)
 		}
 		pages++
-		last := between(res, "<last>", "</last>")
-		if last == "" || bytes.Contains(res, []byte("complete='true'")) || bytes.Contains(res, []byte(`complete="true"`)) {
+		fin, _ := xmpptest.Child(res, "fin")
+		set, _ := xmpptest.Child(fin, "set")
+		last, _ := xmpptest.ChildText(set, "last")
+		last = strings.TrimSpace(last)
+		if complete, _ := xmpptest.Attr(fin, "complete"); last == "" || complete == "true" {
 			break
 		}
 		after = last
@@ -288,210 +291,9 @@ func (c *floorClient) Close() {
 	<-c.done
 }
 
-func iqType(el []byte) string { return attrOf(el, "type") }
-
-// attrOf reads an attribute of an element's start tag (the values the servers write need no
-// unescaping here: ids and types).
-func attrOf(el []byte, name string) string {
-	end := bytes.IndexByte(el, '>')
-	if end < 0 {
-		end = len(el)
-	}
-	tag := el[:end]
-	for _, q := range []string{"'", `"`} {
-		key := []byte(" " + name + "=" + q)
-		if i := bytes.Index(tag, key); i >= 0 {
-			v := tag[i+len(key):]
-			if j := bytes.IndexByte(v, q[0]); j >= 0 {
-				return string(v[:j])
-			}
-		}
-	}
-	return ""
-}
-
-func between(b []byte, open, close string) string {
-	i := bytes.Index(b, []byte(open))
-	if i < 0 {
-		return ""
-	}
-	rest := b[i+len(open):]
-	j := bytes.Index(rest, []byte(close))
-	if j < 0 {
-		return ""
-	}
-	return strings.TrimSpace(string(rest[:j]))
-}
-
-// --- cutting the stream into top-level elements ----------------------------------------------
-
-var errStreamClosed = errors.New("the server closed the stream")
-
-// splitter cuts an XMPP stream into top-level elements without parsing them: it follows the
-// tags' nesting (quotes in attribute values, comments, CDATA and processing instructions
-// skipped). The stream's open tag is returned alone, as an element named "stream:stream".
-type splitter struct {
-	r     io.Reader
-	buf   []byte
-	head  int // start of the element being cut (or of the unread bytes)
-	pos   int // where the cut goes on
-	tail  int // end of the bytes read
-	depth int
-	in    bool // head is at the '<' of a top-level element
-}
-
-func newSplitter(r io.Reader) *splitter { return &splitter{r: r, buf: make([]byte, 64<<10)} }
-
-// next returns the next element and its name; the bytes are valid until the next call.
-func (s *splitter) next() ([]byte, string, error) {
-	for {
-		el, name, err := s.cut()
-		if el != nil || err != nil {
-			return el, name, err
-		}
-		if err := s.fill(); err != nil {
-			return nil, "", err
-		}
-	}
-}
-
-// cut returns the next element if the buffer holds all of it (nil otherwise).
-func (s *splitter) cut() ([]byte, string, error) {
-	for {
-		if !s.in {
-			i := bytes.IndexByte(s.buf[s.head:s.tail], '<')
-			if i < 0 { // whitespace between elements
-				s.head, s.pos = s.tail, s.tail
-				return nil, "", nil
-			}
-			s.head += i
-			s.pos, s.depth, s.in = s.head, 0, true
-		}
-		i := bytes.IndexByte(s.buf[s.pos:s.tail], '<')
-		if i < 0 { // text inside an element
-			s.pos = s.tail
-			return nil, "", nil
-		}
-		lt := s.pos + i
-		n, kind := tagLen(s.buf[lt:s.tail])
-		if n < 0 { // the tag is not all here yet
-			s.pos = lt
-			return nil, "", nil
-		}
-		s.pos = lt + n
-		top := lt == s.head
-		switch kind {
-		case tagOpen:
-			if top && bytes.HasPrefix(s.buf[lt:], []byte("<stream:stream")) {
-				el := s.buf[s.head:s.pos]
-				s.head, s.in = s.pos, false
-				return el, "stream:stream", nil
-			}
-			s.depth++
-		case tagClose:
-			if top {
-				return nil, "", errStreamClosed
-			}
-			s.depth--
-		case tagOther:
-			if top { // an XML declaration or a comment between elements
-				s.head, s.in = s.pos, false
-				continue
-			}
-		}
-		if s.depth == 0 {
-			el := s.buf[s.head:s.pos]
-			s.head, s.in = s.pos, false
-			return el, elemName(el), nil
-		}
-	}
-}
-
-// fill reads more, first moving what is kept to the front of the buffer (or growing it).
-func (s *splitter) fill() error {
-	if s.head > 0 {
-		n := copy(s.buf, s.buf[s.head:s.tail])
-		s.pos -= s.head
-		s.tail, s.head = n, 0
-	}
-	if s.tail == len(s.buf) {
-		if len(s.buf) >= 64<<20 {
-			return errors.New("element too large")
-		}
-		s.buf = append(s.buf, make([]byte, len(s.buf))...)
-	}
-	n, err := s.r.Read(s.buf[s.tail:])
-	s.tail += n
-	if n > 0 {
-		return nil
-	}
-	if err == nil {
-		err = io.ErrNoProgress
-	}
-	return err
-}
-
-const (
-	tagOpen = iota
-	tagClose
-	tagEmpty
-	tagOther
-)
-
-// tagLen returns the length of the markup at the start of b (which begins with '<') and its
-// kind, or -1 if b does not hold all of it.
-func tagLen(b []byte) (int, int) {
-	find := func(from int, end string) int {
-		if j := bytes.Index(b[from:], []byte(end)); j >= 0 {
-			return from + j + len(end)
-		}
-		return -1
-	}
-	if len(b) < 2 {
-		return -1, 0
-	}
-	switch b[1] {
-	case '/':
-		return find(2, ">"), tagClose
-	case '?':
-		return find(2, "?>"), tagOther
-	case '!':
-		switch {
-		case bytes.HasPrefix(b, []byte("<!--")):
-			return find(4, "-->"), tagOther
-		case bytes.HasPrefix(b, []byte("<![CDATA[")):
-			return find(9, "]]>"), tagOther
-		case len(b) < 9:
-			return -1, 0
-		}
-		return find(2, ">"), tagOther
-	}
-	var quote byte
-	for j := 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '>':
-			if b[j-1] == '/' {
-				return j + 1, tagEmpty
-			}
-			return j + 1, tagOpen
-		}
-	}
-	return -1, 0
-}
-
-// elemName is the qualified name of the element starting at el[0].
-func elemName(el []byte) string {
-	end := 1
-	for end < len(el) && !strings.ContainsRune(" \t\r\n/>", rune(el[end])) {
-		end++
-	}
-	return string(el[1:end])
+func iqType(el []byte) string {
+	t, _ := xmpptest.Attr(el, "type")
+	return t
 }
 
 // --- TCP quick acks ------------------------------------------------------------------------------

@@ -21,10 +21,10 @@ func BenchmarkScanner(b *testing.B) {
 	data := buf.Bytes()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		sc := newScanner(bytes.NewReader(data))
+		sc := NewScanner(bytes.NewReader(data))
 		n := 0
 		for {
-			el, err := sc.next()
+			el, err := sc.Next()
 			if err == io.EOF {
 				break
 			}

@@ -71,6 +71,21 @@
 //
 // The raw peer answers pings and roster pushes. Its reader splits elements without a DOM.
 //
+// # Stream scanner
+//
+// The raw peer's splitter is exported for other lean clients (bench/chat's floor client):
+//
+//	func NewScanner(r io.Reader) *Scanner
+//	(*Scanner) Next() ([]byte, error)   // next top-level element; valid until the next call
+//	var ErrStreamEnd error              // Next's error after </stream:stream>
+//	func ElementName(el []byte) string  // "message", "iq", "stream:features"...
+//	func Attr(el []byte, name string) (string, bool)       // of the start tag, unescaped
+//	func Child(el []byte, name string) ([]byte, bool)      // first direct child, whole
+//	func ChildText(el []byte, name string) (string, bool)  // its unescaped text
+//
+// The XML declaration and the <stream:stream> open tag come out of Next as elements of their
+// own; whitespace keepalives between elements are skipped. Elements are limited to 16 MiB.
+//
 // # slixmpp peer
 //
 //	func StartSlixmpp(t testing.TB, srv *Server, user, pass string) (*SlixPeer, error)

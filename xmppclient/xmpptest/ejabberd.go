@@ -142,20 +142,20 @@ func (s *Server) ejabberdCreateUsers(names []string, pass string) error {
 	}
 	var fallback []string
 	for len(pending) > 0 {
-		el, err := x.sc.next()
+		el, err := x.sc.Next()
 		if err != nil {
 			return fmt.Errorf("xmpptest: registering users: %w", err)
 		}
 		if nameIs(el, "stream:error") {
 			return fmt.Errorf("xmpptest: registering users: %s", el)
 		}
-		id, _ := attr(el, "id")
+		id, _ := Attr(el, "id")
 		i, ok := pending[id]
 		if !nameIs(el, "iq") || !ok {
 			continue
 		}
 		delete(pending, id)
-		if typ, _ := attr(el, "type"); typ != "error" {
+		if typ, _ := Attr(el, "type"); typ != "error" {
 			continue
 		}
 		if cond := errorCondition(el); cond == "conflict" {

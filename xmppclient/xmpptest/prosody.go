@@ -122,7 +122,7 @@ func (s *Server) prosodyCfg() string { return filepath.Join(s.Dir, "prosody.cfg.
 // <repl-output>* and one <repl-result [type='error']>TEXT</repl-result> out per input.
 type adminConn struct {
 	c  net.Conn
-	sc *scanner
+	sc *Scanner
 }
 
 func dialAdmin(dir string) (*adminConn, error) {
@@ -130,13 +130,13 @@ func dialAdmin(dir string) (*adminConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &adminConn{c: c, sc: newScanner(c)}
+	a := &adminConn{c: c, sc: NewScanner(c)}
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	_, err = c.Write([]byte("<?xml version='1.0'?><stream:stream xmlns='xmpp:prosody.im/admin' " +
 		"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"))
 	for err == nil {
 		var el []byte
-		el, err = a.sc.next()
+		el, err = a.sc.Next()
 		if err == nil && (nameIs(el, "stream:stream") || nameIs(el, "stream")) {
 			return a, nil
 		}
@@ -159,14 +159,14 @@ func (a *adminConn) run(lines []string) ([]error, error) {
 	}
 	results := make([]error, 0, len(lines))
 	for len(results) < len(lines) {
-		el, err := a.sc.next()
+		el, err := a.sc.Next()
 		if err != nil {
 			return nil, err
 		}
 		if !nameIs(el, "repl-result") {
 			continue
 		}
-		if typ, _ := attr(el, "type"); typ == "error" {
+		if typ, _ := Attr(el, "type"); typ == "error" {
 			results = append(results, errors.New(text(el)))
 		} else {
 			results = append(results, nil)

@@ -51,7 +51,7 @@ type RawPeer struct {
 	mechs    []string
 	conn     net.Conn
 	tcp      net.Conn
-	sc       *scanner
+	sc       *Scanner
 
 	wmu sync.Mutex
 	w   *bufio.Writer
@@ -203,7 +203,7 @@ func (p *RawPeer) readLoop() {
 	var err error
 	for {
 		var el []byte
-		el, err = p.sc.next()
+		el, err = p.sc.Next()
 		if err != nil {
 			break
 		}
@@ -213,11 +213,11 @@ func (p *RawPeer) readLoop() {
 				continue
 			}
 			m := RawMessage{Raw: string(el)}
-			m.From, _ = attr(el, "from")
-			m.To, _ = attr(el, "to")
-			m.ID, _ = attr(el, "id")
-			m.Type, _ = attr(el, "type")
-			m.Body, m.HasBody = childText(el, "body")
+			m.From, _ = Attr(el, "from")
+			m.To, _ = Attr(el, "to")
+			m.ID, _ = Attr(el, "id")
+			m.Type, _ = Attr(el, "type")
+			m.Body, m.HasBody = ChildText(el, "body")
 			p.mu.Lock()
 			p.msgs = append(p.msgs, m)
 			p.wake()
@@ -230,7 +230,7 @@ func (p *RawPeer) readLoop() {
 		if p.countOnly && !nameIs(el, "stream:error") {
 			continue
 		}
-		e := RawElement{Name: elementName(el), Raw: string(el)}
+		e := RawElement{Name: ElementName(el), Raw: string(el)}
 		p.mu.Lock()
 		p.others = append(p.others, e)
 		p.wake()
@@ -253,19 +253,19 @@ func (p *RawPeer) readLoop() {
 
 // answerIQ replies to pings and roster pushes with a result, to other get/set with an error.
 func (p *RawPeer) answerIQ(el []byte) {
-	typ, _ := attr(el, "type")
+	typ, _ := Attr(el, "type")
 	if typ != "get" && typ != "set" {
 		return
 	}
-	id, _ := attr(el, "id")
-	from, _ := attr(el, "from")
+	id, _ := Attr(el, "id")
+	from, _ := Attr(el, "from")
 	to := ""
 	if from != "" {
 		to = " to='" + escapeText(from) + "'"
 	}
 	reply := "<iq type='result' id='" + escapeText(id) + "'" + to + "/>"
-	if _, ok := child(el, "ping"); !ok {
-		if q, ok := child(el, "query"); !ok || typ != "set" || !containsNS(q, "jabber:iq:roster") {
+	if _, ok := Child(el, "ping"); !ok {
+		if q, ok := Child(el, "query"); !ok || typ != "set" || !containsNS(q, "jabber:iq:roster") {
 			reply = "<iq type='error' id='" + escapeText(id) + "'" + to +
 				"><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
 		}
@@ -274,7 +274,7 @@ func (p *RawPeer) answerIQ(el []byte) {
 }
 
 func containsNS(el []byte, ns string) bool {
-	v, _ := attr(el, "xmlns")
+	v, _ := Attr(el, "xmlns")
 	return v == ns
 }
 

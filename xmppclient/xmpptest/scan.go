@@ -1,6 +1,8 @@
 // scan.go: a lean splitter for XMPP streams that cuts the byte stream into top-level elements
 // without building a DOM, plus small helpers to read an attribute or a child's text. It is the
 // hot path of RawPeer (a benchmark baseline), so it scans bytes and copies nothing it need not.
+// Scanner, NewScanner, ErrStreamEnd, ElementName, Attr, Child and ChildText are exported for
+// other lean clients (bench/chat's floor client).
 
 package xmpptest
 
@@ -12,34 +14,37 @@ import (
 	"io"
 )
 
-// errStreamEnd is returned by next when the peer closed the stream with </stream:stream>.
-var errStreamEnd = errors.New("xmpptest: stream closed by peer (</stream:stream>)")
+// ErrStreamEnd is returned by Next when the peer closed the stream with </stream:stream>.
+var ErrStreamEnd = errors.New("xmpptest: stream closed by peer (</stream:stream>)")
 
 const maxElementSize = 16 << 20
 
-// scanner splits an XMPP stream into top-level elements. The XML declaration and the
+// Scanner splits an XMPP stream into top-level elements. The XML declaration and the
 // <stream:stream> open tag are returned as elements of their own (name "stream:stream").
+// A top-level closing tag (</stream:stream>) ends the scan with ErrStreamEnd.
 // It understands the subset of XML that XMPP allows (no DTD); comments, CDATA sections and
 // processing instructions are skipped correctly anyway.
-type scanner struct {
+type Scanner struct {
 	r    io.Reader
 	buf  []byte
 	head int // start of unread data
 	tail int // end of valid data
 }
 
-func newScanner(r io.Reader) *scanner {
-	return &scanner{r: r, buf: make([]byte, 64<<10)}
+// NewScanner returns a Scanner reading r with a 64 KiB buffer (grown up to 16 MiB for a
+// large element).
+func NewScanner(r io.Reader) *Scanner {
+	return &Scanner{r: r, buf: make([]byte, 64<<10)}
 }
 
 // reset makes the scanner read from r with an empty buffer (after STARTTLS).
-func (s *scanner) reset(r io.Reader) {
+func (s *Scanner) reset(r io.Reader) {
 	s.r = r
 	s.head, s.tail = 0, 0
 }
 
 // fill reads more data, compacting or growing the buffer. It keeps data from head on.
-func (s *scanner) fill() error {
+func (s *Scanner) fill() error {
 	if s.head > 0 && (s.tail == len(s.buf) || s.head == s.tail) {
 		n := copy(s.buf, s.buf[s.head:s.tail])
 		s.head, s.tail = 0, n
@@ -63,9 +68,9 @@ func (s *scanner) fill() error {
 	return err
 }
 
-// next returns the next top-level element. The slice points into the scanner's buffer and is
-// valid only until the next call.
-func (s *scanner) next() ([]byte, error) {
+// Next returns the next top-level element. The slice points into the scanner's buffer and is
+// valid only until the next call (copy it to keep it).
+func (s *Scanner) Next() ([]byte, error) {
 	// skip whitespace (keepalives) and stray text at stream level
 	for {
 		i := bytes.IndexByte(s.buf[s.head:s.tail], '<')
@@ -89,7 +94,7 @@ func (s *scanner) next() ([]byte, error) {
 			el := s.buf[s.head:end]
 			s.head = end
 			if len(el) > 1 && el[1] == '/' { // a closing tag at top level: </stream:stream>
-				return nil, errStreamEnd
+				return nil, ErrStreamEnd
 			}
 			return el, nil
 		}
@@ -195,8 +200,8 @@ func tagEnd(b []byte, pos int) (int, bool) {
 	return 0, false
 }
 
-// elementName returns the qualified name of the element whose start tag begins el.
-func elementName(el []byte) string {
+// ElementName returns the qualified name of the element whose start tag begins el.
+func ElementName(el []byte) string {
 	if len(el) < 2 || el[0] != '<' {
 		return ""
 	}
@@ -223,9 +228,9 @@ func nameIs(el []byte, name string) bool {
 	return false
 }
 
-// attr returns the unescaped value of attribute name in the start tag that begins el.
+// Attr returns the unescaped value of attribute name in the start tag that begins el.
 // Attributes are walked in order, so text inside other attributes' values never matches.
-func attr(el []byte, name string) (string, bool) {
+func Attr(el []byte, name string) (string, bool) {
 	i := 1
 	for i < len(el) && !isSpace(el[i]) && el[i] != '>' && el[i] != '/' {
 		i++ // element name
@@ -277,8 +282,8 @@ func unescape(b []byte) string {
 	return html.UnescapeString(string(b)) // XML's five entities and &#...; are a subset of HTML's
 }
 
-// child returns the first direct child of el named name (the whole child element), if any.
-func child(el []byte, name string) ([]byte, bool) {
+// Child returns the first direct child of el named name (the whole child element), if any.
+func Child(el []byte, name string) ([]byte, bool) {
 	gt, ok := tagEnd(el, 0)
 	if !ok || el[gt-1] == '/' {
 		return nil, false
@@ -372,9 +377,9 @@ func text(el []byte) string {
 	return out.String()
 }
 
-// childText returns the text of the first direct child named name.
-func childText(el []byte, name string) (string, bool) {
-	c, ok := child(el, name)
+// ChildText returns the unescaped text of the first direct child named name.
+func ChildText(el []byte, name string) (string, bool) {
+	c, ok := Child(el, name)
 	if !ok {
 		return "", false
 	}

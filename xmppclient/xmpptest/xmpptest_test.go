@@ -449,10 +449,10 @@ func TestStripTLSProxy(t *testing.T) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	fmt.Fprintf(c, "<?xml version='1.0'?><stream:stream to='%s' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>", srv.Domain)
-	sc := newScanner(c)
+	sc := NewScanner(c)
 	var feats []byte
 	for feats == nil {
-		el, err := sc.next()
+		el, err := sc.Next()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -497,28 +497,28 @@ func TestScannerChunks(t *testing.T) {
 		"<message from='a@b/c' id='1' a='x>y'><body>a &lt;&amp;&gt; b</body><x><body>inner</body></x></message>" +
 		"<presence/>\n<iq type=\"result\" id='i&apos;d'><!-- c --><q><![CDATA[<no>]]></q></iq></stream:stream>"
 	for size := 1; size <= 40; size++ {
-		sc := newScanner(&chunkReader{data: []byte(in), size: size})
+		sc := NewScanner(&chunkReader{data: []byte(in), size: size})
 		sc.buf = make([]byte, 16) // force growth and compaction
 		var names []string
 		for {
-			el, err := sc.next()
-			if err == errStreamEnd {
+			el, err := sc.Next()
+			if err == ErrStreamEnd {
 				break
 			}
 			if err != nil {
 				t.Fatalf("chunk %d: %v after %v", size, err, names)
 			}
-			names = append(names, elementName(el))
+			names = append(names, ElementName(el))
 			if nameIs(el, "message") {
-				if b, _ := childText(el, "body"); b != "a <&> b" {
+				if b, _ := ChildText(el, "body"); b != "a <&> b" {
 					t.Fatalf("body %q", b)
 				}
-				if v, _ := attr(el, "a"); v != "x>y" {
+				if v, _ := Attr(el, "a"); v != "x>y" {
 					t.Fatalf("attr %q", v)
 				}
 			}
 			if nameIs(el, "iq") {
-				if v, _ := attr(el, "id"); v != "i'd" {
+				if v, _ := Attr(el, "id"); v != "i'd" {
 					t.Fatalf("id %q", v)
 				}
 			}
@@ -590,14 +590,14 @@ func TestScripts(t *testing.T) {
 func TestAttr(t *testing.T) {
 	el := []byte(`<message xmlns:from='n' a='x from="evil"' from = "real&amp;" id='1'><body from='no'/></message>`)
 	for name, want := range map[string]string{"from": "real&", "id": "1", "a": `x from="evil"`, "xmlns:from": "n"} {
-		if got, ok := attr(el, name); !ok || got != want {
+		if got, ok := Attr(el, name); !ok || got != want {
 			t.Errorf("attr %s = %q %v, want %q", name, got, ok, want)
 		}
 	}
-	if _, ok := attr(el, "to"); ok {
+	if _, ok := Attr(el, "to"); ok {
 		t.Error("found missing attribute")
 	}
-	if got, ok := childText(el, "body"); !ok || got != "" {
+	if got, ok := ChildText(el, "body"); !ok || got != "" {
 		t.Errorf("self-closing body: %q %v", got, ok)
 	}
 }

@@ -31,7 +31,7 @@ const (
 type xconn struct {
 	tcp    net.Conn
 	conn   net.Conn // tcp, or TLS over it
-	sc     *scanner
+	sc     *Scanner
 	domain string
 }
 
@@ -61,14 +61,14 @@ func dialXMPP(addr, domain string, directTLS bool, tlsCfg *tls.Config, timeout t
 			return fail(fmt.Errorf("xmpptest: direct TLS handshake: %w", err))
 		}
 		x.conn = tc
-		x.sc = newScanner(tc)
+		x.sc = NewScanner(tc)
 		feats, err := x.openStream()
 		if err != nil {
 			return fail(err)
 		}
 		return x, feats, nil
 	}
-	x.sc = newScanner(tcp)
+	x.sc = NewScanner(tcp)
 	feats, err := x.openStream()
 	if err != nil {
 		return fail(err)
@@ -79,7 +79,7 @@ func dialXMPP(addr, domain string, directTLS bool, tlsCfg *tls.Config, timeout t
 	if err := x.write("<starttls xmlns='" + nsTLS + "'/>"); err != nil {
 		return fail(err)
 	}
-	el, err := x.sc.next()
+	el, err := x.sc.Next()
 	if err != nil {
 		return fail(err)
 	}
@@ -112,7 +112,7 @@ func (x *xconn) openStream() ([]byte, error) {
 		return nil, err
 	}
 	for {
-		el, err := x.sc.next()
+		el, err := x.sc.Next()
 		if err != nil {
 			return nil, err
 		}
@@ -153,11 +153,11 @@ func saslError(el []byte) error {
 		if i := bytes.IndexByte(el[gt+1:], '<'); i >= 0 {
 			inner := el[gt+1+i:]
 			if !bytes.HasPrefix(inner, []byte("</")) {
-				cond = elementName(inner)
+				cond = ElementName(inner)
 			}
 		}
 	}
-	txt, _ := childText(el, "text")
+	txt, _ := ChildText(el, "text")
 	if txt != "" {
 		cond += " (" + txt + ")"
 	}
@@ -173,7 +173,7 @@ func (x *xconn) auth(user, pass, mech string) ([]byte, error) {
 		if err := x.write("<auth xmlns='" + nsSASL + "' mechanism='PLAIN'>" + msg + "</auth>"); err != nil {
 			return nil, err
 		}
-		el, err := x.sc.next()
+		el, err := x.sc.Next()
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +200,7 @@ func (x *xconn) scramSHA1(user, pass string) error {
 		base64.StdEncoding.EncodeToString([]byte("n,,"+clientFirstBare)) + "</auth>"); err != nil {
 		return err
 	}
-	el, err := x.sc.next()
+	el, err := x.sc.Next()
 	if err != nil {
 		return err
 	}
@@ -250,7 +250,7 @@ func (x *xconn) scramSHA1(user, pass string) error {
 	if err := x.write("<response xmlns='" + nsSASL + "'>" + base64.StdEncoding.EncodeToString([]byte(final)) + "</response>"); err != nil {
 		return err
 	}
-	el, err = x.sc.next()
+	el, err = x.sc.Next()
 	if err != nil {
 		return err
 	}
@@ -278,12 +278,12 @@ func (x *xconn) bind(resource string, feats []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, _ := child(el, "bind")
-	jid, _ := childText(b, "jid")
+	b, _ := Child(el, "bind")
+	jid, _ := ChildText(b, "jid")
 	if jid == "" {
 		return "", fmt.Errorf("xmpptest: bind: no JID in %s", el)
 	}
-	if sess, ok := child(feats, "session"); ok && !bytes.Contains(sess, []byte("<optional")) {
+	if sess, ok := Child(feats, "session"); ok && !bytes.Contains(sess, []byte("<optional")) {
 		if err := x.write("<iq type='set' id='sess_1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>"); err != nil {
 			return "", err
 		}
@@ -297,7 +297,7 @@ func (x *xconn) bind(resource string, feats []byte) (string, error) {
 // waitIQ reads until the IQ reply with id arrives; an error reply becomes an error.
 func (x *xconn) waitIQ(id string) ([]byte, error) {
 	for {
-		el, err := x.sc.next()
+		el, err := x.sc.Next()
 		if err != nil {
 			return nil, err
 		}
@@ -307,11 +307,11 @@ func (x *xconn) waitIQ(id string) ([]byte, error) {
 		if !nameIs(el, "iq") {
 			continue
 		}
-		if v, _ := attr(el, "id"); v != id {
+		if v, _ := Attr(el, "id"); v != id {
 			continue
 		}
 		el = append([]byte(nil), el...)
-		if t, _ := attr(el, "type"); t == "error" {
+		if t, _ := Attr(el, "type"); t == "error" {
 			return el, &IQError{Condition: errorCondition(el), Raw: string(el)}
 		}
 		return el, nil
@@ -328,7 +328,7 @@ func (e *IQError) Error() string { return "xmpptest: iq error: " + e.Condition +
 
 // errorCondition returns the defined condition inside a stanza's <error> child.
 func errorCondition(el []byte) string {
-	e, ok := child(el, "error")
+	e, ok := Child(el, "error")
 	if !ok {
 		return ""
 	}
@@ -343,7 +343,7 @@ func errorCondition(el []byte) string {
 			return ""
 		}
 		rest = rest[i:]
-		name := elementName(rest)
+		name := ElementName(rest)
 		if name != "text" {
 			return name
 		}
