@@ -69,6 +69,9 @@ type ChatChange struct {
 	// Typing maps peers to their current chat state when it changed.
 	Typing map[string]string
 	Sync   SyncProgress
+	// Problem, when set, is something the user must know that no one view
+	// shows: a message received but not saved (the disk is full, say).
+	Problem string
 }
 
 // ChatService is safe for concurrent use.
@@ -194,6 +197,9 @@ func mergeChanges(q []ChatChange) ChatChange {
 			}
 			out.Typing[p] = s
 		}
+		if ch.Problem != "" {
+			out.Problem = ch.Problem
+		}
 	}
 	return out
 }
@@ -217,7 +223,7 @@ func (c *ChatService) useProfile(p *Profile, account string) error {
 			c.log.Warn("closing the history", "err", err)
 		}
 	}
-	st, err := store.Open(context.Background(), filepath.Join(p.Dir(), HistoryFile), store.Options{OnCommit: c.onCommit})
+	st, err := store.Open(context.Background(), filepath.Join(p.Dir(), HistoryFile), store.Options{OnCommit: c.onCommit, OnError: c.onStoreError})
 	if err != nil {
 		return fmt.Errorf("open the history of %s: %w", account, err)
 	}
@@ -225,6 +231,15 @@ func (c *ChatService) useProfile(p *Profile, account string) error {
 	c.st, c.dir, c.account = st, p.Dir(), account
 	c.mu.Unlock()
 	return nil
+}
+
+// onStoreError runs on the store's writer goroutine when a received
+// message could not be saved even alone: the user is told, as the message
+// exists nowhere else here (the archive may still have it).
+func (c *ChatService) onStoreError(m store.Message, err error) {
+	c.log.Error("a message could not be saved", "peer", m.Conversation, "err", err)
+	c.notify(ChatChange{Peers: []string{m.Conversation},
+		Problem: fmt.Sprintf("A message from %s could not be saved: %v", m.Conversation, err)})
 }
 
 // onCommit runs on the store's writer goroutine: hand the change over.

@@ -1115,6 +1115,12 @@ func TestNotificationsSyncLineAndCopy(t *testing.T) {
 		if got := h.v.SyncText(); got != "" {
 			t.Errorf("sync line after the catch-up %q", got)
 		}
+		// A message that could not be saved: said there, and it stays.
+		h.v.apply(app.ChatChange{Problem: "A message from bob could not be saved: disk full"})
+		h.v.apply(app.ChatChange{Peers: []string{bobJID}})
+		if got := h.v.SyncText(); got != "A message from bob could not be saved: disk full" {
+			t.Errorf("problem line %q", got)
+		}
 	})
 
 	// Copy from a message's menu.

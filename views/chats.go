@@ -132,6 +132,7 @@ type ChatsView struct {
 	syncLabel   *widget.Label
 	syncAct     *widget.Activity
 	syncBox     *fyne.Container
+	problem     string // the last ChatChange.Problem, shown where the catch-up line is
 	placeholder fyne.CanvasObject
 	chatPane    *fyne.Container
 	content     fyne.CanvasObject
@@ -352,6 +353,9 @@ func (c *ChatsView) onChange(ch app.ChatChange) {
 		p.Typing[peer] = st
 	}
 	p.Sync = ch.Sync
+	if ch.Problem != "" {
+		p.Problem = ch.Problem
+	}
 	if c.scheduled {
 		c.mu.Unlock()
 		return
@@ -380,6 +384,9 @@ func containsString(list []string, s string) bool {
 
 // apply takes merged changes on the UI goroutine.
 func (c *ChatsView) apply(ch app.ChatChange) {
+	if ch.Problem != "" {
+		c.problem = ch.Problem
+	}
 	c.applySync(ch.Sync)
 	if len(ch.Typing) > 0 {
 		for peer, st := range ch.Typing {
@@ -415,6 +422,13 @@ func (c *ChatsView) applySync(p app.SyncProgress) {
 	case p.Err != nil:
 		c.syncLabel.Importance = widget.DangerImportance
 		c.syncLabel.SetText("Fetching messages from the server failed: " + app.UserMessage(p.Err))
+		c.syncAct.Stop()
+		c.syncAct.Hide()
+		c.syncBox.Show()
+	case c.problem != "":
+		// Stays until Parley restarts: a message was lost here.
+		c.syncLabel.Importance = widget.DangerImportance
+		c.syncLabel.SetText(c.problem)
 		c.syncAct.Stop()
 		c.syncAct.Hide()
 		c.syncBox.Show()
