@@ -89,6 +89,13 @@ type ChatService struct {
 	// unverified: messages a lost session wrote and the server did not
 	// acknowledge; the outbox flush leaves them until an archive check.
 	unverified map[string]bool
+	// edits: corrections and retractions written and not yet acknowledged;
+	// editsUnacked: those a lost session left, to send again after the
+	// catch-up unless the archive has them (seenEdits: ids of our own
+	// corrections and retractions the catch-up found).
+	edits        map[string]xmppclient.OutgoingMessage
+	editsUnacked map[string]bool
+	seenEdits    map[string]bool
 	// flushing: the session's catch-up and outbox flush are not done yet;
 	// Send leaves new messages to the flush (counted in deferred) so they
 	// go out after the older queued ones.
@@ -117,7 +124,8 @@ type ChatService struct {
 }
 
 func newChatService(log *slog.Logger) *ChatService {
-	c := &ChatService{log: log, inflight: map[string]string{}, unverified: map[string]bool{}, typing: map[string]string{}, typingTimers: map[string]*time.Timer{},
+	c := &ChatService{log: log, inflight: map[string]string{}, unverified: map[string]bool{},
+		edits: map[string]xmppclient.OutgoingMessage{}, editsUnacked: map[string]bool{}, seenEdits: map[string]bool{}, typing: map[string]string{}, typingTimers: map[string]*time.Timer{},
 		listeners: map[int]func(ChatChange){}, notifyC: make(chan struct{}, 1), done: make(chan struct{})}
 	go c.notifyLoop()
 	return c
@@ -329,6 +337,9 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 	for _, id := range ev.Unacked {
 		delete(c.inflight, id)
 		c.unverified[id] = true
+		if _, ok := c.edits[id]; ok {
+			c.editsUnacked[id] = true
+		}
 	}
 	c.mu.Unlock()
 	if !ev.Resumed {
@@ -345,7 +356,8 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 		if !ev.Resumed {
 			err := c.catchUp(ctx, client)
 			caughtUp = err == nil
-			if caughtUp || archiveUnavailable(err) {
+			checked := caughtUp || archiveUnavailable(err)
+			if checked {
 				// The archive was read (what the server got is marked
 				// sent), or there is none to read: the flush may write
 				// what a lost session left unacknowledged.
@@ -353,6 +365,7 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 				c.unverified = map[string]bool{}
 				c.mu.Unlock()
 			}
+			c.resendEdits(client, c.takeSeenEdits(), checked)
 		}
 		c.flushOutbox(ctx, client)
 		if caughtUp {
@@ -567,6 +580,7 @@ func (c *ChatService) acked(ids []string) {
 	for _, id := range ids {
 		c.mu.Lock()
 		peer, ok := c.inflight[id]
+		delete(c.edits, id)
 		c.mu.Unlock()
 		if ok {
 			// The history first, then forget it in flight: an outbox
@@ -788,13 +802,50 @@ func (c *ChatService) edit(ctx context.Context, peer string, target store.Messag
 		o.Replaces, o.Body = ref, body
 		sm.ReplaceID, sm.Body = ref, body
 	}
+	// Kept until the server acknowledges it: a session lost before that
+	// and not resumed sends it again (resendEdits). Only in memory: an
+	// edit made just before Parley crashed can be lost.
+	c.mu.Lock()
+	c.edits[o.ID] = o
+	c.mu.Unlock()
 	if _, err := client.SendMessage(o); err != nil {
+		c.mu.Lock()
+		delete(c.edits, o.ID)
+		c.mu.Unlock()
 		return fmt.Errorf("send the change: %w", err)
 	}
 	if _, err := st.Save(ctx, sm); err != nil {
 		return fmt.Errorf("store the change: %w", err)
 	}
 	return nil
+}
+
+// resendEdits writes again the corrections and retractions a lost session
+// left unacknowledged, unless the archive showed the server got them
+// (seen: their ids among our own archived messages). checked is false when
+// the archive could not be read: they wait for a session where it can.
+func (c *ChatService) resendEdits(client *xmppclient.Client, seen map[string]bool, checked bool) {
+	c.mu.Lock()
+	var again []xmppclient.OutgoingMessage
+	for id := range c.editsUnacked {
+		o, ok := c.edits[id]
+		switch {
+		case !ok:
+			delete(c.editsUnacked, id)
+		case seen[id]:
+			delete(c.editsUnacked, id)
+			delete(c.edits, id)
+		case checked:
+			delete(c.editsUnacked, id)
+			again = append(again, o)
+		}
+	}
+	c.mu.Unlock()
+	for _, o := range again {
+		if _, err := client.SendMessage(o); err != nil {
+			c.log.Info("a correction or retraction not sent again", "id", o.ID, "err", err)
+		}
+	}
 }
 
 // SendChatState tells the peer we are typing, paused, etc. (XEP-0085).
