@@ -8,15 +8,9 @@ package app_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/xml"
 	"io"
-	"math/big"
 	"net"
 	"strconv"
 	"strings"
@@ -26,7 +20,6 @@ import (
 
 	"parley/app"
 	"parley/app/apptest"
-	"parley/xmppclient"
 )
 
 const (
@@ -42,7 +35,7 @@ type wireRecorder struct {
 	ln     net.Listener
 	target string
 	toSrv  *tls.Config // trusts the real server
-	toCli  *tls.Config // presents the recorder's own certificate
+	toCli  *tls.Config // presents the server's own certificate (the harness's files)
 
 	mu     sync.Mutex
 	seen   []string // kinds, in the order the client wrote them
@@ -51,42 +44,15 @@ type wireRecorder struct {
 	closed bool
 }
 
-// selfSigned makes a certificate for localhost that is its own CA.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "localhost"},
-		DNSNames:              []string{"localhost"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
-}
-
 // startWireRecorder listens on loopback and forwards to srv's direct-TLS
-// port; it returns the recorder and the pool that trusts its certificate.
-func startWireRecorder(t *testing.T, srv *apptest.Server) (*wireRecorder, *x509.CertPool) {
+// port, presenting the server's certificate, so a client that trusts the
+// test CA trusts the recorder.
+func startWireRecorder(t *testing.T, srv *apptest.Server) *wireRecorder {
 	t.Helper()
-	cert, pool := selfSigned(t)
+	cert, err := tls.LoadX509KeyPair(srv.Harness().CertFile, srv.Harness().KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +66,7 @@ func startWireRecorder(t *testing.T, srv *apptest.Server) (*wireRecorder, *x509.
 	}
 	go r.accept()
 	t.Cleanup(r.close)
-	return r, pool
+	return r
 }
 
 func (r *wireRecorder) accept() {
@@ -238,15 +204,12 @@ func TestCarbonsEnabledBeforeInitialPresenceAndArchiveQuery(t *testing.T) {
 	if srv.DirectTLSPort == 0 {
 		t.Fatal("the test server has no direct-TLS port")
 	}
-	rec, pool := startWireRecorder(t, srv)
+	rec := startWireRecorder(t, srv)
 	host, portStr, _ := net.SplitHostPort(rec.ln.Addr().String())
 	port, _ := strconv.Atoi(portStr)
 	jid, pass := srv.NewUser(t, "carbonsorder")
-	svc, err := app.NewService(app.Options{ProfileDir: srv.Profile(t, false), Keyring: apptest.NewMemorySecrets(), Version: "test",
-		Tune: func(cfg *xmppclient.Config) {
-			apptest.Tune(cfg)
-			cfg.RootCAs = pool // the recorder's certificate, not the server's
-		}})
+	svc, err := app.NewService(app.Options{ProfileDir: srv.Profile(t, true), Keyring: apptest.NewMemorySecrets(), Version: "test",
+		Tune: apptest.Tune})
 	if err != nil {
 		t.Fatal(err)
 	}

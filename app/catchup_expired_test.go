@@ -27,14 +27,7 @@ func TestCatchUpAfterTheArchiveDroppedTheLastMessageSeen(t *testing.T) {
 	ctx := chatCtx(t)
 	archived := func(n int, prefix string) {
 		t.Helper()
-		other := srv.Raw(t, a.JID, a.Password, "other")
-		defer other.Close()
-		if err := bob.SendMessages(a.JID, n, prefix); err != nil {
-			t.Fatal(err)
-		}
-		if err := apptest.PingSync(ctx, bob, srv.Domain); err != nil {
-			t.Fatal(err)
-		}
+		a.WhileAway(t, ctx, bob, func() error { return bob.SendMessages(a.JID, n, prefix) })
 	}
 
 	archived(5, "early")

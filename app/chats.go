@@ -105,7 +105,6 @@ type ChatService struct {
 	// typingTimers turn a "composing" that was never followed up (the
 	// peer's client went away) into "paused" after typingTimeout.
 	typingTimers map[string]*time.Timer
-	lastPass     *archivePass // the session's catch-up, for resumeGaps
 	// idsClient's archive takes after-id (urn:xmpp:mam:2#extended).
 	idsClient *xmppclient.Client
 	sync      SyncProgress
@@ -352,11 +351,11 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		caughtUp := false
+		var pass *archivePass // the catch-up, when it succeeded
 		if !ev.Resumed {
-			err := c.catchUp(ctx, client)
-			caughtUp = err == nil
-			checked := caughtUp || archiveUnavailable(err)
+			var err error
+			pass, err = c.catchUp(ctx, client)
+			checked := err == nil || archiveUnavailable(err)
 			if checked {
 				// The archive was read (what the server got is marked
 				// sent), or there is none to read: the flush may write
@@ -368,8 +367,8 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 			c.resendEdits(client, c.takeSeenEdits(), checked)
 		}
 		c.flushOutbox(ctx, client)
-		if caughtUp {
-			c.resumeGaps(ctx, client)
+		if pass != nil {
+			c.resumeGaps(ctx, pass)
 		}
 	}()
 }

@@ -27,18 +27,18 @@ var cutPassesAfter atomic.Int32
 var errPassCut = errors.New("archive pass cut short (test)")
 
 // catchUp reads what the archive got since the last message seen. It
-// leaves the progress active: resumeGaps ends it.
-func (c *ChatService) catchUp(ctx context.Context, client *xmppclient.Client) error {
+// leaves the progress active: resumeGaps, given the pass, ends it.
+func (c *ChatService) catchUp(ctx context.Context, client *xmppclient.Client) (*archivePass, error) {
 	st, err := c.history()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	own := client.JID().Bare().String()
 	c.setSync(SyncProgress{Active: true})
 	pass := &archivePass{c: c, client: client, st: st, own: own, byID: c.archiveTakesIDs(ctx, client)}
 	pos, found, err := st.SyncPosition(ctx, own)
 	if err != nil {
-		return c.syncFailed(ctx, pass, err)
+		return nil, c.syncFailed(ctx, pass, err)
 	}
 	if found && pos.LastID != "" {
 		gap := store.Gap{Archive: own, AfterID: pos.LastID, Start: pos.Time}
@@ -55,25 +55,15 @@ func (c *ChatService) catchUp(ctx context.Context, client *xmppclient.Client) er
 		err = pass.fill(ctx, store.Gap{Archive: own}, fillOptions{advance: true, maxPages: firstSyncPages})
 	}
 	if err != nil {
-		return c.syncFailed(ctx, pass, err)
+		return nil, c.syncFailed(ctx, pass, err)
 	}
-	c.mu.Lock()
-	c.lastPass = pass
-	c.mu.Unlock()
-	return nil
+	return pass, nil
 }
 
 // resumeGaps reads, newest first, the gaps earlier catch-ups left (those
 // with a lower bound; a new profile's older history waits for the user to
 // scroll), then reports the catch-up done.
-func (c *ChatService) resumeGaps(ctx context.Context, client *xmppclient.Client) {
-	c.mu.Lock()
-	pass := c.lastPass
-	c.lastPass = nil
-	c.mu.Unlock()
-	if pass == nil || pass.client != client {
-		return
-	}
+func (c *ChatService) resumeGaps(ctx context.Context, pass *archivePass) {
 	gaps, err := pass.st.Gaps(ctx, pass.own, "")
 	if err != nil {
 		_ = c.syncFailed(ctx, pass, err)

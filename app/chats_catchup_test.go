@@ -43,17 +43,12 @@ func TestCatchUpAppliesReceiptsAndMarkersSentWhileAway(t *testing.T) {
 	// While Parley is closed (another resource online, so the server
 	// archives rather than keeps them offline), bob's client confirms the
 	// first and shows the second.
-	other := srv.Raw(t, a.JID, a.Password, "other")
-	if err := bob.SendRaw(fmt.Sprintf(`<message to='%s' id='r1'><received xmlns='urn:xmpp:receipts' id='%s'/></message>`, a.JID, first.MessageID)); err != nil {
-		t.Fatal(err)
-	}
-	if err := bob.SendRaw(fmt.Sprintf(`<message to='%s' id='m1' type='chat'><displayed xmlns='urn:xmpp:chat-markers:0' id='%s'/></message>`, a.JID, second.MessageID)); err != nil {
-		t.Fatal(err)
-	}
-	if err := apptest.PingSync(ctx, bob, srv.Domain); err != nil {
-		t.Fatal(err)
-	}
-	other.Close()
+	a.WhileAway(t, ctx, bob, func() error {
+		if err := bob.SendRaw(fmt.Sprintf(`<message to='%s' id='r1'><received xmlns='urn:xmpp:receipts' id='%s'/></message>`, a.JID, first.MessageID)); err != nil {
+			return err
+		}
+		return bob.SendRaw(fmt.Sprintf(`<message to='%s' id='m1' type='chat'><displayed xmlns='urn:xmpp:chat-markers:0' id='%s'/></message>`, a.JID, second.MessageID))
+	})
 
 	a.Start(t)
 	cs = a.Chats()

@@ -22,18 +22,8 @@ func TestScrollingPastLocalHistoryFetchesFromArchive(t *testing.T) {
 	bobJID, bobPass := srv.NewUser(t, "gapbob")
 	bob := srv.Raw(t, bobJID, bobPass, "raw")
 	ctx := chatCtx(t)
-	// Another resource of the account is online, so the messages are
-	// delivered to it (and archived), not kept as offline messages that
-	// would be handed to Parley live at login.
-	other := srv.Raw(t, a.JID, a.Password, "other")
 	const n = 1100 // more than the first sync of a new profile fetches
-	if err := bob.SendMessages(a.JID, n, "old"); err != nil {
-		t.Fatal(err)
-	}
-	if err := apptest.PingSync(ctx, bob, srv.Domain); err != nil {
-		t.Fatal(err)
-	}
-	other.Close()
+	a.WhileAway(t, ctx, bob, func() error { return bob.SendMessages(a.JID, n, "old") })
 
 	a.Start(t)
 	p := waitSync(t, a.Chats(), "the first sync", func(p app.SyncProgress) bool { return !p.Active && (p.Fetched > 0 || p.Err != nil) })
@@ -59,18 +49,9 @@ func TestCatchUpCutShortLeavesAGapFilledOnScrollAndOnNextLogin(t *testing.T) {
 	bob := srv.Raw(t, bobJID, bobPass, "raw")
 	carol := srv.Raw(t, carolJID, carolPass, "raw")
 	ctx := chatCtx(t)
-	// archived sends n messages while another resource of the account is
-	// online (so they are archived, not kept offline for Parley).
 	archived := func(from *xmpptest.RawPeer, n int, prefix string) {
 		t.Helper()
-		other := srv.Raw(t, a.JID, a.Password, "other")
-		defer other.Close()
-		if err := from.SendMessages(a.JID, n, prefix); err != nil {
-			t.Fatal(err)
-		}
-		if err := apptest.PingSync(ctx, from, srv.Domain); err != nil {
-			t.Fatal(err)
-		}
+		a.WhileAway(t, ctx, from, func() error { return from.SendMessages(a.JID, n, prefix) })
 	}
 
 	// A first sync reads 5 messages: the position is after them.

@@ -981,18 +981,7 @@ func (v *chatView) lastIncomingBody() string {
 func TestTextLayout(t *testing.T) {
 	test.NewTempApp(t)
 	tm := newTextMeasurer(14)
-	lines := func(l textLayout) []string {
-		var out []string
-		var y float32 = -1
-		for _, r := range l.runs {
-			if r.y != y {
-				out = append(out, "")
-				y = r.y
-			}
-			out[len(out)-1] += r.text
-		}
-		return out
-	}
+	lines := layoutLines
 	// Words wrap within the width; no line is wider; trailing spaces are not drawn.
 	text := "the quick brown fox jumps over the lazy dog and keeps running far away"
 	l := tm.layoutBlocks(app.ParseStyling(text), 150)

@@ -92,6 +92,22 @@ func (a *ChatAccount) OtherResource(t testing.TB) *ChatAccount {
 	return &ChatAccount{JID: a.JID, Password: a.Password, Dir: a.srv.Profile(t, true), srv: a.srv}
 }
 
+// WhileAway runs send (from writing to the account) while another
+// resource of the account is online, so the server archives what arrives
+// instead of keeping it as offline messages for Parley, and returns when
+// the server has handled all of it.
+func (a *ChatAccount) WhileAway(t testing.TB, ctx context.Context, from *xmpptest.RawPeer, send func() error) {
+	t.Helper()
+	other := a.srv.Raw(t, a.JID, a.Password, "other")
+	defer other.Close()
+	if err := send(); err != nil {
+		t.Fatal(err)
+	}
+	if err := PingSync(ctx, from, a.srv.Domain); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Chats is the running service's chat service.
 func (a *ChatAccount) Chats() *app.ChatService { return a.Svc.Chats() }
 

@@ -98,6 +98,8 @@ func startEjabberdOnce(script string, opts EjabberdOptions) (*Server, error) {
 		MUCService:    "conference." + domain,
 		PortBase:      pb,
 		CAFile:        certs.CACert,
+		CertFile:      certs.Cert,
+		KeyFile:       certs.Key,
 		script:        script,
 		env:           scriptEnv(vars),
 		readyPorts:    []int{pb, pb + 1},

@@ -104,6 +104,8 @@ func startProsodyOnce(script string, opts ProsodyOptions) (*Server, error) {
 		MUCService:    "conference." + domain,
 		PortBase:      pb,
 		CAFile:        certs.CACert,
+		CertFile:      certs.Cert,
+		KeyFile:       certs.Key,
 		script:        script,
 		env:           scriptEnv(vars),
 		readyPorts:    []int{pb, pb + 1, pb + 2, pb + 3},

@@ -45,6 +45,7 @@ type Server struct {
 	PortBase      int    // first port of the reserved block
 
 	CAFile                string         // PEM of the test CA that signed the server certificate
+	CertFile, KeyFile     string         // PEM of the server's certificate and key (a test may present them, e.g. a TLS-terminating recorder)
 	CAPool                *x509.CertPool // the same CA, ready for tls.Config.RootCAs
 	LeafFingerprintSHA256 string         // lowercase hex SHA-256 of the leaf certificate's DER
 
