@@ -197,6 +197,17 @@ func contactJID(s string) (xmppclient.JID, string, error) {
 	return j, j.String(), nil
 }
 
+// contactSession parses a contact address as typed (to its bare JID) and
+// returns the client to change it on (see session).
+func (c *ContactsService) contactSession(ctx context.Context, jid string) (*xmppclient.Client, xmppclient.JID, string, error) {
+	j, bare, err := contactJID(jid)
+	if err != nil {
+		return nil, j, "", err
+	}
+	client, err := c.session(ctx)
+	return client, j, bare, err
+}
+
 // session returns the client once the roster and block list of the
 // current session are fetched (so the server pushes changes to us).
 func (c *ContactsService) session(ctx context.Context) (*xmppclient.Client, error) {
@@ -290,11 +301,7 @@ func (c *ContactsService) entry(bare string) (rosterEntry, bool) {
 // server when it offers pre-approval, else answered by Parley while it is
 // online). It returns when the server confirmed every step.
 func (c *ContactsService) Add(ctx context.Context, jid, name, group, message string) error {
-	j, bare, err := contactJID(jid)
-	if err != nil {
-		return err
-	}
-	client, err := c.session(ctx)
+	client, j, bare, err := c.contactSession(ctx, jid)
 	if err != nil {
 		return err
 	}
@@ -349,11 +356,7 @@ func (c *ContactsService) preApprove(ctx context.Context, client *xmppclient.Cli
 // Rename changes the name of a contact on the roster ("" removes it, so
 // the nickname or address shows).
 func (c *ContactsService) Rename(ctx context.Context, jid, name string) error {
-	j, bare, err := contactJID(jid)
-	if err != nil {
-		return err
-	}
-	client, err := c.session(ctx)
+	client, j, bare, err := c.contactSession(ctx, jid)
 	if err != nil {
 		return err
 	}
@@ -381,11 +384,7 @@ func normalizeGroups(groups []string) []string {
 
 // SetGroups replaces the groups of a contact (none: the default group).
 func (c *ContactsService) SetGroups(ctx context.Context, jid string, groups []string) error {
-	j, bare, err := contactJID(jid)
-	if err != nil {
-		return err
-	}
-	client, err := c.session(ctx)
+	client, j, bare, err := c.contactSession(ctx, jid)
 	if err != nil {
 		return err
 	}
@@ -403,11 +402,7 @@ func (c *ContactsService) SetGroups(ctx context.Context, jid string, groups []st
 // presence subscriptions both ways. Removing someone who is not on the
 // roster is not an error.
 func (c *ContactsService) Remove(ctx context.Context, jid string) error {
-	j, bare, err := contactJID(jid)
-	if err != nil {
-		return err
-	}
-	client, err := c.session(ctx)
+	client, j, bare, err := c.contactSession(ctx, jid)
 	if err != nil {
 		return err
 	}
@@ -429,11 +424,7 @@ func (c *ContactsService) Remove(ctx context.Context, jid string) error {
 // roster under the nickname they gave). Accepting someone who has not
 // asked is a pre-approval (see ContactsSnapshot.PreApproval).
 func (c *ContactsService) Accept(ctx context.Context, jid string, addBack bool) error {
-	j, bare, err := contactJID(jid)
-	if err != nil {
-		return err
-	}
-	client, err := c.session(ctx)
+	client, j, bare, err := c.contactSession(ctx, jid)
 	if err != nil {
 		return err
 	}
@@ -483,11 +474,7 @@ func (c *ContactsService) Accept(ctx context.Context, jid string, addBack bool) 
 // Deny answers a subscription request with no (and, for a contact who
 // already sees our presence, takes that away).
 func (c *ContactsService) Deny(ctx context.Context, jid string) error {
-	j, bare, err := contactJID(jid)
-	if err != nil {
-		return err
-	}
-	client, err := c.session(ctx)
+	client, j, bare, err := c.contactSession(ctx, jid)
 	if err != nil {
 		return err
 	}
@@ -525,23 +512,17 @@ func blockJID(s string) (xmppclient.JID, error) {
 // presence from them reach the account, and they see it offline. A pending
 // request from them is dropped.
 func (c *ContactsService) Block(ctx context.Context, jid string) error {
-	j, err := blockJID(jid)
-	if err != nil {
-		return err
-	}
-	client, err := c.session(ctx)
-	if err != nil {
-		return err
-	}
-	key := j.String()
-	return c.request(ctx, client, "block", key, func(ev xmppclient.Event) bool {
-		p, ok := ev.(xmppclient.BlockPushEvent)
-		return ok && slices.ContainsFunc(p.Blocked, func(b xmppclient.JID) bool { return b.String() == key })
-	}, func() error { return client.Block(ctx, j) })
+	return c.setBlocked(ctx, jid, true)
 }
 
 // Unblock lets jid communicate with the account again.
 func (c *ContactsService) Unblock(ctx context.Context, jid string) error {
+	return c.setBlocked(ctx, jid, false)
+}
+
+// setBlocked puts jid on the block list or takes it off, and waits for the
+// server's push that says so.
+func (c *ContactsService) setBlocked(ctx context.Context, jid string, block bool) error {
 	j, err := blockJID(jid)
 	if err != nil {
 		return err
@@ -551,10 +532,20 @@ func (c *ContactsService) Unblock(ctx context.Context, jid string) error {
 		return err
 	}
 	key := j.String()
-	return c.request(ctx, client, "unblock", key, func(ev xmppclient.Event) bool {
+	listed := func(jids []xmppclient.JID) bool {
+		return slices.ContainsFunc(jids, func(b xmppclient.JID) bool { return b.String() == key })
+	}
+	op, send := "unblock", client.Unblock
+	if block {
+		op, send = "block", client.Block
+	}
+	return c.request(ctx, client, op, key, func(ev xmppclient.Event) bool {
 		p, ok := ev.(xmppclient.BlockPushEvent)
-		return ok && (p.UnblockedAll || slices.ContainsFunc(p.Unblocked, func(b xmppclient.JID) bool { return b.String() == key }))
-	}, func() error { return client.Unblock(ctx, j) })
+		if block {
+			return ok && listed(p.Blocked)
+		}
+		return ok && (p.UnblockedAll || listed(p.Unblocked))
+	}, func() error { return send(ctx, j) })
 }
 
 // SetOwnPresence changes the own presence. It is saved in the profile and

@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -34,23 +33,14 @@ type convList struct {
 
 func newConvList(c *ChatsView) *convList {
 	l := &convList{c: c}
-	l.list = widget.NewList(
+	l.list = newTapList(
 		func() int { return len(l.convs) },
 		func() fyne.CanvasObject { return newConvRowView(l) },
 		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*convRowView).update(id) },
+		l.activate, // a tap, or Space on a highlighted row, opens the chat
 	)
-	l.list.HideSeparators = true
-	// Keyboard selection (Space on a highlighted row) opens the chat.
-	l.list.OnSelected = func(id widget.ListItemID) {
-		l.list.UnselectAll()
-		l.activate(id)
-	}
-	l.empty = widget.NewLabel("No conversations yet. Start one with “New chat” or from your contacts.")
-	l.empty.Alignment = fyne.TextAlignCenter
-	l.empty.Wrapping = fyne.TextWrapWord
-	l.empty.Importance = widget.LowImportance
+	l.empty, l.box = withEmptyText(l.list, "No conversations yet. Start one with “New chat” or from your contacts.")
 	l.empty.Hide()
-	l.box = container.NewStack(l.list, container.NewVBox(l.empty))
 	return l
 }
 
@@ -59,11 +49,7 @@ func (l *convList) content() fyne.CanvasObject { return l.box }
 // set shows convs (newest first).
 func (l *convList) set(convs []store.Conversation) {
 	l.convs = convs
-	if len(convs) == 0 {
-		l.empty.Show()
-	} else {
-		l.empty.Hide()
-	}
+	showIf(l.empty, len(convs) == 0)
 	l.list.Refresh()
 }
 
@@ -217,12 +203,9 @@ type convRowView struct {
 
 func newConvRowView(l *convList) *convRowView {
 	r := &convRowView{l: l, id: -1}
-	r.selected = canvas.NewRectangle(theme.Color(theme.ColorNameSelection))
-	r.selected.CornerRadius = theme.SelectionRadiusSize()
-	r.selected.Hide()
+	r.selected = newSelectionMark()
 	r.avatar = newAvatarView(avatarSize, true)
-	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.name = newRowName()
 	r.when = widget.NewLabel("")
 	r.when.SizeName = theme.SizeNameCaptionText
 	r.when.Importance = widget.LowImportance
@@ -268,11 +251,7 @@ func (r *convRowView) update(id int) {
 	r.badge.set(conv.Unread)
 	r.top.Refresh()
 	r.bottom.Refresh()
-	if conv.Peer == r.l.selected {
-		r.selected.Show()
-	} else {
-		r.selected.Hide()
-	}
+	showIf(r.selected, conv.Peer == r.l.selected)
 }
 
 // Tapped opens the chat.
@@ -280,10 +259,7 @@ func (r *convRowView) Tapped(*fyne.PointEvent) { r.l.activate(r.id) }
 
 // CreateRenderer implements fyne.Widget.
 func (r *convRowView) CreateRenderer() fyne.WidgetRenderer {
-	lines := container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.InnerPadding()+2), r.top, r.bottom)
-	body := container.NewBorder(nil, nil, container.NewCenter(r.avatar), nil,
-		container.NewVBox(layout.NewSpacer(), lines, layout.NewSpacer()))
-	return widget.NewSimpleRenderer(container.NewStack(r.selected, body))
+	return widget.NewSimpleRenderer(avatarRow(r.selected, r.avatar, r.top, r.bottom, nil))
 }
 
 // unreadBadge is the unread count on a pill in the primary colour.

@@ -142,6 +142,7 @@ func contactStatus(c *app.Contact) string {
 type contactList struct {
 	list    *widget.List
 	empty   *widget.Label
+	box     *fyne.Container
 	avatars *avatarCache
 
 	contacts []app.Contact
@@ -163,28 +164,18 @@ type contactList struct {
 
 func newContactList(avatars *avatarCache) *contactList {
 	l := &contactList{avatars: avatars, opts: listOptions{collapsed: map[string]bool{}}}
-	l.list = widget.NewList(
+	l.list = newTapList(
 		func() int { return len(l.rows) },
 		func() fyne.CanvasObject { l.created++; return newRowView(l) },
 		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*rowView).update(id) },
+		l.activate,
 	)
-	l.list.HideSeparators = true
-	// Keyboard selection (Space on a highlighted row) acts like a tap.
-	l.list.OnSelected = func(id widget.ListItemID) {
-		l.list.UnselectAll()
-		l.activate(id)
-	}
-	l.empty = widget.NewLabel("")
-	l.empty.Alignment = fyne.TextAlignCenter
-	l.empty.Wrapping = fyne.TextWrapWord
-	l.empty.Importance = widget.LowImportance
+	l.empty, l.box = withEmptyText(l.list, "")
 	return l
 }
 
 // content is the list with its empty-state text.
-func (l *contactList) content() fyne.CanvasObject {
-	return container.NewStack(l.list, container.NewVBox(l.empty))
-}
+func (l *contactList) content() fyne.CanvasObject { return l.box }
 
 // setContacts takes a snapshot's contacts; the rows are rebuilt only when
 // its version is new.
@@ -349,8 +340,7 @@ type groupHeader struct {
 func newGroupHeader(r *rowView) *groupHeader {
 	h := &groupHeader{row: r}
 	h.icon = widget.NewIcon(theme.MenuDropDownIcon())
-	h.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	h.name.Truncation = fyne.TextTruncateEllipsis
+	h.name = newRowName()
 	h.count = widget.NewLabel("")
 	h.count.Importance = widget.LowImportance
 	h.line = container.NewBorder(nil, nil, h.icon, h.count, h.name)
@@ -394,12 +384,9 @@ type contactCell struct {
 
 func newContactCell(r *rowView) *contactCell {
 	c := &contactCell{row: r}
-	c.selected = canvas.NewRectangle(theme.Color(theme.ColorNameSelection))
-	c.selected.CornerRadius = theme.SelectionRadiusSize()
-	c.selected.Hide()
+	c.selected = newSelectionMark()
 	c.avatar = newAvatarView(avatarSize, true)
-	c.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	c.name.Truncation = fyne.TextTruncateEllipsis
+	c.name = newRowName()
 	c.status = widget.NewLabel("")
 	c.status.Truncation = fyne.TextTruncateEllipsis
 	c.status.SizeName = theme.SizeNameCaptionText
@@ -417,11 +404,7 @@ func (c *contactCell) set(ct *app.Contact, selected bool) {
 	c.avatar.set(ct, c.row.l.avatars.get(ct.AvatarHash))
 	setText(c.name, ct.Name)
 	setText(c.status, contactStatus(ct))
-	if selected {
-		c.selected.Show()
-	} else {
-		c.selected.Hide()
-	}
+	showIf(c.selected, selected)
 }
 
 // Tapped selects the contact.
@@ -444,9 +427,5 @@ func (c *contactCell) TappedSecondary(ev *fyne.PointEvent) {
 
 // CreateRenderer implements fyne.Widget.
 func (c *contactCell) CreateRenderer() fyne.WidgetRenderer {
-	// The labels' own padding would make two lines too tall; pull them together.
-	lines := container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.InnerPadding()+2), c.name, c.status)
-	body := container.NewBorder(nil, nil, container.NewCenter(c.avatar), container.NewCenter(c.more),
-		container.NewVBox(layout.NewSpacer(), lines, layout.NewSpacer()))
-	return widget.NewSimpleRenderer(container.NewStack(c.selected, body))
+	return widget.NewSimpleRenderer(avatarRow(c.selected, c.avatar, c.name, c.status, c.more))
 }

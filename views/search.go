@@ -69,7 +69,7 @@ func newSearchPane(c *ChatsView) *searchPane {
 	s.entry.OnSubmitted = func(string) { s.run() }
 	s.scope = widget.NewCheck("Only this chat", func(bool) { s.schedule() })
 	s.scope.Hide()
-	s.list = widget.NewList(
+	s.list = newTapList(
 		func() int {
 			if s.more {
 				return len(s.results) + 1 // the "Show more results" row
@@ -78,12 +78,8 @@ func newSearchPane(c *ChatsView) *searchPane {
 		},
 		func() fyne.CanvasObject { return newResultRowView(s) },
 		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*resultRowView).update(id) },
+		s.open,
 	)
-	s.list.HideSeparators = true
-	s.list.OnSelected = func(id widget.ListItemID) {
-		s.list.UnselectAll()
-		s.open(id)
-	}
 	s.status = widget.NewLabel("")
 	s.status.Importance = widget.LowImportance
 	s.status.Wrapping = fyne.TextWrapWord
