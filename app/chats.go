@@ -2,9 +2,12 @@
 // message in the profile's history store (app/store), sends through an
 // outbox that survives restarts (queued -> sent on the server's XEP-0198
 // ack -> delivered on a XEP-0184 receipt -> read on a XEP-0333 displayed
-// marker, or failed with the error), catches up from the server archive
-// (XEP-0313) on every fresh session, stores a message that arrives several
-// times (live, carbon, archive) once, and tells the views what changed.
+// marker, or failed with the error), and so are our corrections (XEP-0308)
+// and retractions (XEP-0424), in order with the messages; it catches up
+// from the server archive (XEP-0313) on every fresh session, stores a
+// message that arrives several times (live, carbon, archive) once, answers
+// receipt requests once a message is committed to the history, and tells
+// the views what changed.
 package app
 
 import (
@@ -85,17 +88,13 @@ type ChatService struct {
 	client   *xmppclient.Client
 	sessCtx  context.Context
 	sessStop context.CancelFunc
-	inflight map[string]string // message id -> peer, sent and not yet acked
-	// unverified: messages a lost session wrote and the server did not
-	// acknowledge; the outbox flush leaves them until an archive check.
+	// inflight: ids of the outbox's messages and edits written in this
+	// session and not yet acked.
+	inflight map[string]outgoing
+	// unverified: messages and edits a lost session wrote and the server
+	// did not acknowledge; the outbox flush leaves them until an archive
+	// check (which marks sent those the server got).
 	unverified map[string]bool
-	// edits: corrections and retractions written and not yet acknowledged;
-	// editsUnacked: those a lost session left, to send again after the
-	// catch-up unless the archive has them (seenEdits: ids of our own
-	// corrections and retractions the catch-up found).
-	edits        map[string]xmppclient.OutgoingMessage
-	editsUnacked map[string]bool
-	seenEdits    map[string]bool
 	// flushing: the session's catch-up and outbox flush are not done yet;
 	// Send leaves new messages to the flush (counted in deferred) so they
 	// go out after the older queued ones.
@@ -120,13 +119,40 @@ type ChatService struct {
 	notifyQ  []ChatChange
 	notifyC  chan struct{}
 	done     chan struct{}
+
+	// XEP-0184 receipts owed for received messages handed to the history:
+	// sent (by receiptLoop, in order) once onCommit reports the message
+	// committed, dropped when onStoreError reports it lost.
+	receiptMu sync.Mutex
+	owed      map[msgKey][]owedReceipt
+	receiptQ  []owedReceipt
+	receiptC  chan struct{}
+}
+
+// outgoing is what an id in flight is: a message or an edit, to peer.
+type outgoing struct {
+	peer string
+	edit bool
+}
+
+// msgKey names a message by its conversation and its origin-id or id
+// attribute (as store.Saved reports a received one, say).
+type msgKey struct{ peer, id string }
+
+// owedReceipt is a receipt to send for message id from to.
+type owedReceipt struct {
+	client *xmppclient.Client
+	to     xmppclient.JID
+	id     string
 }
 
 func newChatService(log *slog.Logger) *ChatService {
-	c := &ChatService{log: log, inflight: map[string]string{}, unverified: map[string]bool{},
-		edits: map[string]xmppclient.OutgoingMessage{}, editsUnacked: map[string]bool{}, seenEdits: map[string]bool{}, typing: map[string]string{}, typingTimers: map[string]*time.Timer{},
-		listeners: map[int]func(ChatChange){}, notifyC: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &ChatService{log: log, inflight: map[string]outgoing{}, unverified: map[string]bool{},
+		typing: map[string]string{}, typingTimers: map[string]*time.Timer{},
+		listeners: map[int]func(ChatChange){}, notifyC: make(chan struct{}, 1), done: make(chan struct{}),
+		owed: map[msgKey][]owedReceipt{}, receiptC: make(chan struct{}, 1)}
 	go c.notifyLoop()
+	go c.receiptLoop()
 	return c
 }
 
@@ -242,18 +268,30 @@ func (c *ChatService) useProfile(p *Profile, account string) error {
 
 // onStoreError runs on the store's writer goroutine when a received
 // message could not be saved even alone: the user is told, as the message
-// exists nowhere else here (the archive may still have it).
+// exists nowhere else here (the archive may still have it), and the
+// sender gets no receipt for it.
 func (c *ChatService) onStoreError(m store.Message, err error) {
 	c.log.Error("a message could not be saved", "peer", m.Conversation, "err", err)
+	if m.Direction == store.In && m.MessageID != "" {
+		c.takeReceipt(msgKey{m.Conversation, m.MessageID}, true)
+	}
 	c.notify(ChatChange{Peers: []string{m.Conversation},
 		Problem: fmt.Sprintf("A message from %s could not be saved: %v", m.Conversation, err)})
 }
 
-// onCommit runs on the store's writer goroutine: hand the change over.
+// onCommit runs on the store's writer goroutine: hand the change over,
+// and send the receipts owed for the messages now in the history (a copy
+// of one stored already counts: it is in the history).
 func (c *ChatService) onCommit(saved []store.Saved) {
 	peers := map[string]bool{}
 	var ch ChatChange
+	var receipts []owedReceipt
 	for _, s := range saved {
+		if s.Direction == store.In && s.MessageID != "" {
+			if r, ok := c.takeReceipt(msgKey{s.Conversation, s.MessageID}, true); ok {
+				receipts = append(receipts, r)
+			}
+		}
 		if s.Conversation != "" && !peers[s.Conversation] {
 			peers[s.Conversation] = true
 			ch.Peers = append(ch.Peers, s.Conversation)
@@ -264,6 +302,69 @@ func (c *ChatService) onCommit(saved []store.Saved) {
 	}
 	if len(ch.Peers) > 0 {
 		c.notify(ch)
+	}
+	if len(receipts) > 0 {
+		c.receiptMu.Lock()
+		c.receiptQ = append(c.receiptQ, receipts...)
+		c.receiptMu.Unlock()
+		select {
+		case c.receiptC <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// oweReceipt notes a receipt to send once the message key is committed.
+func (c *ChatService) oweReceipt(key msgKey, r owedReceipt) {
+	c.receiptMu.Lock()
+	c.owed[key] = append(c.owed[key], r)
+	c.receiptMu.Unlock()
+}
+
+// takeReceipt removes a receipt owed for key: the oldest (the store
+// reports messages in the order they were put) or the newest (a Put that
+// failed at once).
+func (c *ChatService) takeReceipt(key msgKey, oldest bool) (owedReceipt, bool) {
+	c.receiptMu.Lock()
+	defer c.receiptMu.Unlock()
+	rs := c.owed[key]
+	if len(rs) == 0 {
+		return owedReceipt{}, false
+	}
+	var r owedReceipt
+	if oldest {
+		r, rs = rs[0], rs[1:]
+	} else {
+		r, rs = rs[len(rs)-1], rs[:len(rs)-1]
+	}
+	if len(rs) == 0 {
+		delete(c.owed, key)
+	} else {
+		c.owed[key] = rs
+	}
+	return r, true
+}
+
+// receiptLoop sends the receipts onCommit queued, in order, off the
+// store's writer goroutine (a write to the network may block).
+func (c *ChatService) receiptLoop() {
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.receiptC:
+		}
+		c.receiptMu.Lock()
+		q := c.receiptQ
+		c.receiptQ = nil
+		c.receiptMu.Unlock()
+		for _, r := range q {
+			// Archived (no no-store hint): the sender's devices that are
+			// offline now learn "delivered" from their archive later.
+			if _, err := r.client.SendMessage(xmppclient.OutgoingMessage{To: r.to, ReceiptFor: r.id}); err != nil {
+				c.log.Debug("receipt not sent", "err", err)
+			}
+		}
 	}
 }
 
@@ -336,9 +437,6 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 	for _, id := range ev.Unacked {
 		delete(c.inflight, id)
 		c.unverified[id] = true
-		if _, ok := c.edits[id]; ok {
-			c.editsUnacked[id] = true
-		}
 	}
 	c.mu.Unlock()
 	if !ev.Resumed {
@@ -358,13 +456,13 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 			checked := err == nil || archiveUnavailable(err)
 			if checked {
 				// The archive was read (what the server got is marked
-				// sent), or there is none to read: the flush may write
-				// what a lost session left unacknowledged.
+				// sent, messages and edits alike), or there is none to
+				// read: the flush may write what a lost session left
+				// unacknowledged.
 				c.mu.Lock()
 				c.unverified = map[string]bool{}
 				c.mu.Unlock()
 			}
-			c.resendEdits(client, c.takeSeenEdits(), checked)
 		}
 		c.flushOutbox(ctx, client)
 		if pass != nil {
@@ -383,7 +481,7 @@ func (c *ChatService) sessionEnded(client *xmppclient.Client) {
 	if c.sessStop != nil {
 		c.sessStop()
 	}
-	c.inflight = map[string]string{}
+	c.inflight = map[string]outgoing{}
 	changed := map[string]string{}
 	for p := range c.typing {
 		changed[p] = ""
@@ -490,19 +588,21 @@ func (c *ChatService) received(client *xmppclient.Client, m xmppclient.ChatMessa
 	if !ok {
 		return
 	}
+	// XEP-0184: confirm receipt of a live message that asks for it, once
+	// it is committed to the history (onCommit), not before: if the write
+	// fails (the disk is full) the sender must not read "delivered".
+	receipt := live && sm.Direction == store.In && m.ReceiptRequest && m.ID != "" && client != nil
+	key := msgKey{sm.Conversation, sm.MessageID}
+	if receipt {
+		c.oweReceipt(key, owedReceipt{client: client, to: m.From, id: m.ID})
+	}
 	// Put batches the write: a burst of incoming messages costs a few
 	// commits, and the store drops copies that arrive again.
 	if err := st.Put(sm); err != nil {
-		c.log.Warn("storing a message", "from", m.From, "err", err)
-		return
-	}
-	// XEP-0184: confirm receipt of a live message that asks for it.
-	if live && sm.Direction == store.In && m.ReceiptRequest && m.ID != "" && client != nil {
-		// Archived (no no-store hint): the sender's devices that are
-		// offline now learn "delivered" from their archive later.
-		if _, err := client.SendMessage(xmppclient.OutgoingMessage{To: m.From, ReceiptFor: m.ID}); err != nil {
-			c.log.Debug("receipt not sent", "err", err)
+		if receipt {
+			c.takeReceipt(key, false)
 		}
+		c.log.Warn("storing a message", "from", m.From, "err", err)
 	}
 }
 
@@ -570,7 +670,7 @@ func (c *ChatService) setTyping(peer, state string) {
 	}
 }
 
-// acked marks messages the server acknowledged as sent.
+// acked marks the messages and edits the server acknowledged as sent.
 func (c *ChatService) acked(ids []string) {
 	st, err := c.history()
 	if err != nil {
@@ -578,17 +678,23 @@ func (c *ChatService) acked(ids []string) {
 	}
 	for _, id := range ids {
 		c.mu.Lock()
-		peer, ok := c.inflight[id]
-		delete(c.edits, id)
+		what, ok := c.inflight[id]
 		c.mu.Unlock()
-		if ok {
-			// The history first, then forget it in flight: an outbox
-			// flush that finds it no longer in flight then reads "sent".
-			c.setState(st, peer, id, store.StateSent)
-			c.mu.Lock()
-			delete(c.inflight, id)
-			c.mu.Unlock()
+		if !ok {
+			continue
 		}
+		// The history first, then forget it in flight: an outbox flush
+		// that finds it no longer in flight then reads "sent".
+		if what.edit {
+			if _, err := st.EditSent(context.Background(), id); err != nil {
+				c.log.Warn("marking a correction or retraction sent", "id", id, "err", err)
+			}
+		} else {
+			c.setState(st, what.peer, id, store.StateSent)
+		}
+		c.mu.Lock()
+		delete(c.inflight, id)
+		c.mu.Unlock()
 	}
 }
 
@@ -606,8 +712,9 @@ func (c *ChatService) Sync() SyncProgress {
 	return c.sync
 }
 
-// flushOutbox sends the messages still queued (oldest first) with their
-// stored ids, so a copy can be recognised by the peer and the archive.
+// flushOutbox sends what is still queued, messages and edits in the order
+// they were made (store.Edit.After), with their stored ids, so a copy can
+// be recognised by the peer and the archive.
 func (c *ChatService) flushOutbox(ctx context.Context, client *xmppclient.Client) {
 	st, err := c.history()
 	if err != nil {
@@ -626,28 +733,58 @@ func (c *ChatService) flushOutbox(ctx context.Context, client *xmppclient.Client
 			c.log.Warn("reading the outbox", "err", err)
 			return
 		}
-		for _, m := range queued {
+		edits, err := st.OutboxEdits(ctx)
+		if err != nil {
+			c.log.Warn("reading the outbox", "err", err)
+			return
+		}
+		// held: messages (by conversation and origin-id or id) that wait,
+		// and so do the edits of them.
+		held := map[msgKey]bool{}
+		for len(queued) > 0 || len(edits) > 0 {
 			if ctx.Err() != nil {
 				return
 			}
-			c.mu.Lock()
-			wait := c.unverified[m.MessageID]
-			c.mu.Unlock()
-			if wait {
-				// A lost session wrote it, unacknowledged, and the archive
-				// could not be checked: the server may have it. It waits
-				// for a session whose catch-up succeeds.
+			if len(edits) == 0 || len(queued) > 0 && queued[0].ID <= edits[0].After {
+				m := queued[0]
+				queued = queued[1:]
+				c.mu.Lock()
+				wait := c.unverified[m.MessageID]
+				c.mu.Unlock()
+				if wait {
+					// A lost session wrote it, unacknowledged, and the archive
+					// could not be checked: the server may have it. It waits
+					// for a session whose catch-up succeeds.
+					held[msgKey{m.Conversation, m.OriginID}] = true
+					held[msgKey{m.Conversation, m.MessageID}] = true
+					continue
+				}
+				if err := c.transmit(client, m, st); err != nil {
+					c.log.Info("outbox: not sent yet", "id", m.MessageID, "err", err)
+					return
+				}
 				continue
 			}
-			if err := c.transmit(client, m, st); err != nil {
-				c.log.Info("outbox: not sent yet", "id", m.MessageID, "err", err)
+			e := edits[0]
+			edits = edits[1:]
+			c.mu.Lock()
+			wait := c.unverified[e.ID]
+			c.mu.Unlock()
+			if target := (msgKey{e.Conversation, e.Target}); wait || held[target] {
+				// Unverified as above, or what it changes waits: the peer
+				// must get the message, and earlier edits of it, first.
+				held[target] = true
+				continue
+			}
+			if err := c.transmitEdit(client, e, st); err != nil {
+				c.log.Info("outbox: not sent yet", "id", e.ID, "err", err)
 				return
 			}
 		}
-		// Messages handed to Send meanwhile were left to us: another pass.
-		// Deciding to stop and leaving Send to write by itself is one
-		// step: a message handed over in between would be left to a flush
-		// that has ended.
+		// Messages and edits handed over meanwhile were left to us:
+		// another pass. Deciding to stop and leaving Send to write by
+		// itself is one step: a message handed over in between would be
+		// left to a flush that has ended.
 		c.mu.Lock()
 		again := c.deferred > 0
 		c.deferred = 0
@@ -663,7 +800,11 @@ func (c *ChatService) flushOutbox(ctx context.Context, client *xmppclient.Client
 
 // transmit writes one stored outgoing message. With recheck (not nil), m
 // comes from an earlier read of the outbox: it is written only if the
-// history still has it queued (acked meanwhile: it went out already).
+// history still has it queued (acked meanwhile: it went out already), as
+// it is now. A message corrected while queued goes with the text first
+// written (its correction follows it); one retracted while queued is not
+// written at all (its retraction still follows: a lost session may have
+// written it) and counts as sent.
 func (c *ChatService) transmit(client *xmppclient.Client, m store.Message, recheck *store.Store) error {
 	to, err := xmppclient.ParseJID(m.Conversation)
 	if err != nil {
@@ -672,10 +813,7 @@ func (c *ChatService) transmit(client *xmppclient.Client, m store.Message, reche
 	id := m.MessageID
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	c.mu.Lock()
-	_, flying := c.inflight[id]
-	c.mu.Unlock()
-	if flying {
+	if c.isInflight(id) {
 		return nil // written already (by Send or by the outbox flush)
 	}
 	if recheck != nil {
@@ -686,23 +824,76 @@ func (c *ChatService) transmit(client *xmppclient.Client, m store.Message, reche
 		if err != nil {
 			return err
 		}
+		m = cur
+		if m.Retracted {
+			c.setState(recheck, m.Conversation, id, store.StateSent)
+			return nil
+		}
 	}
-	c.mu.Lock()
-	c.inflight[id] = m.Conversation
-	c.mu.Unlock()
-	_, err = client.SendMessage(xmppclient.OutgoingMessage{To: to, ID: id, Body: m.Body, RequestReceipt: true, Markable: true, ChatState: xmppclient.StateActive})
+	body := m.Body
+	if m.Edited && m.OriginalBody != "" {
+		body = m.OriginalBody
+	}
+	return c.write(client, xmppclient.OutgoingMessage{To: to, ID: id, Body: body, RequestReceipt: true, Markable: true,
+		ChatState: xmppclient.StateActive}, outgoing{peer: m.Conversation})
+}
+
+// transmitEdit writes one queued correction or retraction, if the history
+// still has it queued (acked, or found in the archive, meanwhile: it went
+// out already).
+func (c *ChatService) transmitEdit(client *xmppclient.Client, e store.Edit, st *store.Store) error {
+	to, err := xmppclient.ParseJID(e.Conversation)
 	if err != nil {
+		return err
+	}
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if c.isInflight(e.ID) {
+		return nil
+	}
+	cur, err := st.GetEdit(context.Background(), e.ID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && cur.State != store.StateQueued {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	o := xmppclient.OutgoingMessage{To: to, ID: e.ID}
+	if e.Retract {
+		o.Retracts, o.Body = e.Target, retractFallback
+	} else {
+		o.Replaces, o.Body = e.Target, e.Body
+	}
+	return c.write(client, o, outgoing{peer: e.Conversation, edit: true})
+}
+
+// retractFallback is the body of a retraction, for clients without XEP-0424.
+const retractFallback = "This person attempted to retract a previous message, but it's unsupported by your client."
+
+// write marks o in flight and writes it; c.sendMu is held.
+func (c *ChatService) write(client *xmppclient.Client, o xmppclient.OutgoingMessage, what outgoing) error {
+	c.mu.Lock()
+	c.inflight[o.ID] = what
+	c.mu.Unlock()
+	if _, err := client.SendMessage(o); err != nil {
 		c.mu.Lock()
-		delete(c.inflight, id)
+		delete(c.inflight, o.ID)
 		c.mu.Unlock()
 		return err
 	}
 	if info, ok := client.ConnInfo(); ok && !info.StreamManagement {
 		// No XEP-0198 on this stream: no ack will come. Written is the
-		// most "sent" can mean (a receipt still moves it on).
-		c.acked([]string{id})
+		// most "sent" can mean (a receipt still moves a message on).
+		c.acked([]string{o.ID})
 	}
 	return nil
+}
+
+func (c *ChatService) isInflight(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.inflight[id]
+	return ok
 }
 
 func (c *ChatService) currentClient() *xmppclient.Client {
@@ -758,16 +949,25 @@ func (c *ChatService) Send(ctx context.Context, peer, body string) (store.Messag
 	return m, nil
 }
 
-// Correct replaces the body of one of our messages (XEP-0308).
+// Correct replaces the body of one of our messages (XEP-0308). The change
+// shows at once and goes out through the outbox: now when connected, else
+// after the next login.
 func (c *ChatService) Correct(ctx context.Context, peer string, target store.Message, body string) error {
 	return c.edit(ctx, peer, target, body, false)
 }
 
-// Retract withdraws one of our messages (XEP-0424).
+// Retract withdraws one of our messages (XEP-0424), through the outbox as
+// Correct.
 func (c *ChatService) Retract(ctx context.Context, peer string, target store.Message) error {
 	return c.edit(ctx, peer, target, "", true)
 }
 
+// edit applies a correction or retraction to the history and queues it in
+// the outbox in one transaction (a crash cannot leave one without the
+// other), then writes it if connected and nothing it follows still waits.
+// Otherwise the outbox flush of a session sends it, in order with the
+// queued messages. It is sent again only as messages are: after a lost
+// session, when the archive shows the server did not get it.
 func (c *ChatService) edit(ctx context.Context, peer string, target store.Message, body string, retract bool) error {
 	p, err := peerJID(peer)
 	if err != nil {
@@ -779,72 +979,59 @@ func (c *ChatService) edit(ctx context.Context, peer string, target store.Messag
 	if !retract && strings.TrimSpace(body) == "" {
 		return errors.New("the corrected message is empty")
 	}
-	client := c.currentClient()
-	if client == nil {
-		return ErrNotOnline
+	ref := target.OriginID
+	if ref == "" {
+		ref = target.MessageID
+	}
+	if ref == "" {
+		return errors.New("this message has no id, so it cannot be changed")
 	}
 	st, err := c.history()
 	if err != nil {
 		return err
 	}
-	ref := target.OriginID
-	if ref == "" {
-		ref = target.MessageID
+	e := store.Edit{ID: xmppclient.NewMessageID(), Conversation: p, Target: ref, Retract: retract, Time: localTime()}
+	if !retract {
+		e.Body = body
 	}
-	to, _ := xmppclient.ParseJID(p)
-	o := xmppclient.OutgoingMessage{To: to, ID: xmppclient.NewMessageID()}
-	sm := store.Message{Conversation: p, Direction: store.Out, Sender: c.ownBare(), Time: localTime(), OriginID: o.ID, MessageID: o.ID}
-	if retract {
-		o.Retracts, o.Body = ref, "This person attempted to retract a previous message, but it's unsupported by your client."
-		sm.RetractID = ref
-	} else {
-		o.Replaces, o.Body = ref, body
-		sm.ReplaceID, sm.Body = ref, body
+	e, _, err = st.QueueEdit(ctx, e)
+	if err != nil {
+		return fmt.Errorf("keep the change: %w", err)
 	}
-	// Kept until the server acknowledges it: a session lost before that
-	// and not resumed sends it again (resendEdits). Only in memory: an
-	// edit made just before Parley crashed can be lost.
 	c.mu.Lock()
-	c.edits[o.ID] = o
-	c.mu.Unlock()
-	if _, err := client.SendMessage(o); err != nil {
-		c.mu.Lock()
-		delete(c.edits, o.ID)
-		c.mu.Unlock()
-		return fmt.Errorf("send the change: %w", err)
+	client, later := c.client, c.flushing
+	if later {
+		c.deferred++ // the session's outbox flush sends it, after the older ones
 	}
-	if _, err := st.Save(ctx, sm); err != nil {
-		return fmt.Errorf("store the change: %w", err)
+	c.mu.Unlock()
+	if client != nil && !later && !c.editWaits(ctx, st, e, target) {
+		if err := c.transmitEdit(client, e, st); err != nil {
+			c.log.Info("change queued until the connection is back", "err", err)
+		}
 	}
 	return nil
 }
 
-// resendEdits writes again the corrections and retractions a lost session
-// left unacknowledged, unless the archive showed the server got them
-// (seen: their ids among our own archived messages). checked is false when
-// the archive could not be read: they wait for a session where it can.
-func (c *ChatService) resendEdits(client *xmppclient.Client, seen map[string]bool, checked bool) {
-	c.mu.Lock()
-	var again []xmppclient.OutgoingMessage
-	for id := range c.editsUnacked {
-		o, ok := c.edits[id]
-		switch {
-		case !ok:
-			delete(c.editsUnacked, id)
-		case seen[id]:
-			delete(c.editsUnacked, id)
-			delete(c.edits, id)
-		case checked:
-			delete(c.editsUnacked, id)
-			again = append(again, o)
+// editWaits reports whether e must be left to a later outbox flush rather
+// than written now: what it changes is still queued and not written (the
+// message, or an earlier edit of it), and the peer must get that first.
+func (c *ChatService) editWaits(ctx context.Context, st *store.Store, e store.Edit, target store.Message) bool {
+	if target.ID != 0 {
+		cur, err := st.Get(ctx, target.ID)
+		if err == nil && cur.State == store.StateQueued && !c.isInflight(cur.MessageID) {
+			return true
 		}
 	}
-	c.mu.Unlock()
-	for _, o := range again {
-		if _, err := client.SendMessage(o); err != nil {
-			c.log.Info("a correction or retraction not sent again", "id", o.ID, "err", err)
+	edits, err := st.OutboxEdits(ctx)
+	if err != nil {
+		return true // the flush finds out
+	}
+	for _, x := range edits {
+		if x.ID != e.ID && x.Conversation == e.Conversation && x.Target == e.Target && !c.isInflight(x.ID) {
+			return true
 		}
 	}
+	return false
 }
 
 // SendChatState tells the peer we are typing, paused, etc. (XEP-0085).

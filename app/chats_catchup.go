@@ -324,24 +324,6 @@ func (c *ChatService) applyArchivedStates(states []deliveryUpdate) {
 	}
 }
 
-// sawOwnEdit notes that the archive holds our correction or retraction id.
-func (c *ChatService) sawOwnEdit(id string) {
-	c.mu.Lock()
-	if _, pending := c.editsUnacked[id]; pending {
-		c.seenEdits[id] = true
-	}
-	c.mu.Unlock()
-}
-
-// takeSeenEdits returns and forgets the ids sawOwnEdit noted.
-func (c *ChatService) takeSeenEdits() map[string]bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	seen := c.seenEdits
-	c.seenEdits = map[string]bool{}
-	return seen
-}
-
 // archivedToStore turns archive results into history rows, stamped with
 // the archive's time, and collects the receipts and markers among them
 // (newest first, as the pages come).
@@ -354,9 +336,8 @@ func (c *ChatService) archivedToStore(page []xmppclient.ArchivedMessage, own str
 		}
 	}
 	for _, am := range page {
-		if m := am.Message; m.From.Bare().String() == own && (m.Replaces != "" || m.Retracts != "") {
-			c.sawOwnEdit(m.OriginOrID())
-		}
+		// Our own corrections and retractions among them: storing them
+		// marks sent those still in the outbox (the server has them).
 		sm, ok := c.toStore(am.Message, own, false)
 		if !ok {
 			continue

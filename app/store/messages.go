@@ -151,12 +151,19 @@ func (t *wtx) save(m Message) (Saved, error) {
 	if err != nil {
 		return Saved{}, err
 	}
-	res := Saved{Conversation: m.Conversation}
+	res := Saved{Conversation: m.Conversation, Direction: m.Direction, MessageID: m.MessageID}
 	switch {
 	case m.RetractID != "" || m.ReplaceID != "":
 		// Its target may be in the insert buffer.
 		if err = t.flushInserts(); err != nil {
 			break
+		}
+		// One of our own edits that came back from the server (the
+		// archive): the server has it, so it leaves the outbox of edits.
+		if m.Direction == Out && m.State != StateQueued {
+			if err = t.ownEditCopy(conv, &m); err != nil {
+				break
+			}
 		}
 		if m.RetractID != "" {
 			res.ID, res.Outcome, err = t.edit(conv, m.Direction, m.RetractID, true, "", ts)

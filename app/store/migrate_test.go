@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,7 @@ func TestOpenSettings(t *testing.T) {
 		{s.rdb, "foreign_keys", "1"},
 		{s.rdb, "busy_timeout", "5000"},
 		{s.rdb, "query_only", "1"},
-		{s.rdb, "user_version", "6"},
+		{s.rdb, "user_version", fmt.Sprint(SchemaVersion)},
 	} {
 		var got string
 		if err := c.db.QueryRowContext(ctx, "PRAGMA "+c.pragma).Scan(&got); err != nil {

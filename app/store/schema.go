@@ -159,10 +159,29 @@ CREATE INDEX pending_edits_stored_at ON pending_edits(stored_at);
 -- is sent for them (whether they asked is not known).
 ALTER TABLE messages ADD COLUMN markable INTEGER NOT NULL DEFAULT 0;
 `},
+	{Version: 7, Name: "the outbox of corrections and retractions", SQL: `
+-- Our own corrections (XEP-0308) and retractions (XEP-0424) on their way
+-- to the server (see outbox_edits.go). Writing a row applies the edit to
+-- its message in the same transaction; the row stays queued until the
+-- server has the edit (its XEP-0198 ack, or the archive holds it).
+CREATE TABLE outbox_edits (
+	id              INTEGER PRIMARY KEY,         -- the order they were made in
+	edit_id         TEXT NOT NULL UNIQUE,        -- the stanza's id attribute and origin-id
+	conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+	target          TEXT NOT NULL,               -- origin-id or id attribute of the message changed
+	retract         INTEGER NOT NULL,            -- 1 retraction, 0 correction
+	body            TEXT NOT NULL,               -- the corrected text ('' for a retraction)
+	ts              INTEGER NOT NULL,            -- when it was made, ms
+	after_id        INTEGER NOT NULL,            -- the newest own message of the conversation then
+	state           INTEGER NOT NULL DEFAULT 1   -- State: 1 queued, 2 sent
+);
+-- The queued ones, in the order they go out.
+CREATE INDEX outbox_edits_queued ON outbox_edits(after_id, id) WHERE state = 1;
+`},
 }
 
 // SchemaVersion is the schema version this package writes: the last migration's.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // ErrNewerSchema: the database was written by a newer Parley; it is left alone.
 var ErrNewerSchema = errors.New("history database is from a newer version of Parley")

@@ -1,7 +1,7 @@
 // Package store is Parley's local message history: one SQLite database per
 // profile (modernc.org/sqlite, pure Go) holding messages, conversations, the
-// outbox of unsent messages and the archive (XEP-0313) sync state, with an
-// FTS5 full-text index for search.
+// outbox of unsent messages, corrections and retractions, and the archive
+// (XEP-0313) sync state, with an FTS5 full-text index for search.
 //
 // All writes go through one writer goroutine that groups them into
 // transactions (up to Options.MaxBatch operations, or what arrives within

@@ -171,6 +171,10 @@ type Saved struct {
 	ID           int64  // the row id of the message stored, matched or changed (0 for Pending)
 	Conversation string // the peer's bare JID
 	Outcome      Outcome
+	// Direction and MessageID are those of the message passed in (its id
+	// attribute, "" when it had none): what a receipt names (XEP-0184).
+	Direction Direction
+	MessageID string
 }
 
 // Conversation is one entry of the conversation list.
