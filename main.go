@@ -37,7 +37,16 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
+// run is Parley on the desktop Fyne app; it returns the exit code.
 func run(args []string) int {
+	return runOn(args, func() fyne.App { return fyneapp.NewWithID(appID) }, nil)
+}
+
+// runOn runs Parley with args on the Fyne app newApp makes (once the
+// command line is known to be good) until the app quits, and returns the
+// exit code. shown, if not nil, is handed the main window once it is shown
+// and before the app runs (tests watch the window through it).
+func runOn(args []string, newApp func() fyne.App, shown func(*views.Window)) int {
 	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
 	profile := fs.String("profile", "", "profile folder (default: one per account under the user configuration folder)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -84,7 +93,7 @@ func run(args []string) int {
 		return 1
 	}
 
-	a := fyneapp.NewWithID(appID)
+	a := newApp()
 	icon := fyne.NewStaticResource("icon.png", assets.Icon)
 	a.SetIcon(icon)
 	win := views.NewWindow(a, svc, views.WindowOptions{Icon: icon})
@@ -107,6 +116,9 @@ func run(args []string) int {
 		logger.Info("logging in with the remembered password", "account", svc.Saved().JID, "profile", svc.Saved().ProfileDir)
 		win.AutoLogin()
 	}
+	if shown != nil {
+		shown(win)
+	}
 	// SIGINT/SIGTERM (Ctrl-C, the demo's cleanup) quit like closing the
 	// window, so the server sees the session end instead of hibernating it.
 	sig := make(chan os.Signal, 1)
@@ -118,6 +130,7 @@ func run(args []string) int {
 	}()
 	a.Run()
 	signal.Stop(sig)
+	win.Wait() // the chats' draft, "gone" and last sends go out before the session closes
 	if err := svc.Close(); err != nil {
 		logger.Warn("closing the session", "err", err)
 	}

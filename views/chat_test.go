@@ -163,7 +163,7 @@ func openChats(t *testing.T, svc *app.Service, size fyne.Size, fixedClock bool) 
 		h.w.SetContent(h.v.Content())
 		h.w.Resize(size)
 	})
-	t.Cleanup(func() { h.ui.do(h.v.Stop) })
+	t.Cleanup(func() { stopChats(t, h.ui, h.v) })
 	return h
 }
 
@@ -888,7 +888,7 @@ func TestChatWithPeerOverServer(t *testing.T) {
 	// Closing the chats (window closed, or logout) tells Bob we are gone.
 	h.ui.do(func() { test.Type(h.v.composer, "x") })
 	waitCond(t, "Bob seeing us compose again", func() bool { return bob.Svc.Chats().Typing(me.JID) == app.ChatStateComposing })
-	h.ui.do(h.v.Stop)
+	stopChats(t, h.ui, h.v)
 	waitCond(t, "Bob seeing us gone", func() bool { return bob.Svc.Chats().Typing(me.JID) == app.ChatStateGone })
 }
 

@@ -71,6 +71,12 @@ type ChatsOptions struct {
 	// notification (0: 1 s).
 	PausedAfter time.Duration
 	NotifyDelay time.Duration
+	// StopWait bounds the work Stop hands off: keeping the draft and
+	// sending what waits, on a stuck connection or disk (0: 2 s).
+	StopWait time.Duration
+	// Unfocused starts the view as if its window had lost the focus (the
+	// app left the foreground before the login that makes the view).
+	Unfocused bool
 }
 
 // ChatsView is the Chats tab.
@@ -84,6 +90,13 @@ type ChatsView struct {
 	opts     ChatsOptions
 	ctx      context.Context
 	stop     context.CancelFunc
+	// sendCtx is the context of the queued sends: it outlives Stop until
+	// what waits has gone out (or StopWait passed), so a message sent just
+	// before logging out is still kept and sent. stopped is closed when the
+	// work Stop hands off is done (nil before Stop).
+	sendCtx  context.Context
+	sendStop context.CancelFunc
+	stopped  chan struct{}
 
 	avatars  *avatarCache
 	list     *convList
@@ -151,13 +164,17 @@ type ChatsView struct {
 func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, opts ChatsOptions) *ChatsView {
 	c := &ChatsView{svc: svc, contacts: contacts, win: win, do: opts.Do, now: opts.Now, loc: opts.Location, opts: opts,
 		convByPeer: map[string]store.Conversation{}, byJID: map[string]*app.Contact{}, typing: map[string]string{},
-		drafts: map[string]string{}, marked: map[string]store.Cursor{}, focused: true}
+		drafts: map[string]string{}, marked: map[string]store.Cursor{}, focused: !opts.Unfocused}
 	if c.do == nil {
 		c.do = fyne.Do
 	}
-	// Work finishing after Stop has nothing left to update.
+	// Work finishing after Stop has nothing left to update (nor a UI
+	// goroutine, after the app quit).
 	run := c.do
 	c.do = func(fn func()) {
+		if c.ctx.Err() != nil {
+			return
+		}
 		run(func() {
 			if c.ctx.Err() == nil {
 				fn()
@@ -176,11 +193,15 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	if c.opts.NotifyDelay <= 0 {
 		c.opts.NotifyDelay = time.Second
 	}
+	if c.opts.StopWait <= 0 {
+		c.opts.StopWait = 2 * time.Second
+	}
 	if c.opts.Notify == nil {
 		c.opts.Notify = func(n *fyne.Notification) { fyne.CurrentApp().SendNotification(n) }
 	}
-	c.focusedFlag.Store(true)
+	c.focusedFlag.Store(c.focused)
 	c.ctx, c.stop = context.WithCancel(context.Background())
+	c.sendCtx, c.sendStop = context.WithCancel(context.Background())
 	c.avatars = newAvatarCache(c.ctx, contacts.Avatar, c.do, func() {
 		c.list.list.Refresh()
 		c.updateHeader()
@@ -258,9 +279,18 @@ func (c *ChatsView) Content() fyne.CanvasObject { return c.content }
 // Peer is the JID of the open chat ("" if none).
 func (c *ChatsView) Peer() string { return c.chat.peer }
 
-// Stop stops following the services, keeps the open chat's draft and
-// cancels running work. Call it on the UI goroutine.
-func (c *ChatsView) Stop() {
+// Stop stops following the services and cancels running work. Call it on
+// the UI goroutine; it does not wait there. What has to happen before the
+// session and the history close goes on off the UI goroutine: the open
+// chat's draft is kept, its peer is told we are gone (XEP-0085) and what
+// waits in the send queue is sent. The channel returned is closed when
+// that is done, or after ChatsOptions.StopWait: close the session only
+// then. Calling Stop again returns the same channel.
+func (c *ChatsView) Stop() <-chan struct{} {
+	if c.stopped != nil {
+		return c.stopped
+	}
+	c.stopped = make(chan struct{})
 	for _, u := range c.unsubscribe {
 		u()
 	}
@@ -268,13 +298,11 @@ func (c *ChatsView) Stop() {
 	if c.idle != nil {
 		c.idle.Stop()
 	}
+	saveDraft := func(context.Context) {}
 	if peer := c.chat.peer; peer != "" {
-		// A short write, kept here so it happens before the history closes.
-		text := c.currentDraft()
-		if text != c.draftFor(peer) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = c.svc.SetDraft(ctx, peer, text)
-			cancel()
+		if text := c.currentDraft(); text != c.draftFor(peer) {
+			svc := c.svc
+			saveDraft = func(ctx context.Context) { _ = svc.SetDraft(ctx, peer, text) }
 		}
 		// XEP-0085: closing the chat (the window, or logging out) ends our
 		// part in it.
@@ -282,11 +310,18 @@ func (c *ChatsView) Stop() {
 			c.sendState(peer, app.ChatStateGone)
 		}
 	}
-	// What waits to be sent goes out before the session closes (plain
-	// writes; the wait is bounded for a stuck connection).
-	c.sends.wait(2 * time.Second)
 	c.notes.stop()
 	c.stop()
+	done := c.stopped
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.opts.StopWait)
+		defer cancel()
+		saveDraft(ctx) // while the queue sends on its own goroutine
+		c.sends.wait(ctx)
+		c.sendStop()
+		close(done)
+	}()
+	return done
 }
 
 // SetFocused tells the view whether its window has the focus (no
@@ -725,7 +760,7 @@ func (c *ChatsView) send() {
 	c.stateSent, c.statePeer = app.ChatStateActive, peer
 	c.setStatus("", widget.MediumImportance)
 	c.sends.push(queuedSend{peer: peer, send: func() {
-		if _, err := c.svc.Send(c.ctx, peer, text); err != nil {
+		if _, err := c.svc.Send(c.sendCtx, peer, text); err != nil {
 			c.do(func() {
 				c.setStatus("Could not send the message: "+app.UserMessage(err), widget.DangerImportance)
 				if c.chat.peer == peer && c.composer.Text == "" {
@@ -906,19 +941,17 @@ func (q *sendQueue) run(done chan struct{}) {
 	}
 }
 
-// wait waits until everything queued is sent, at most d.
-func (q *sendQueue) wait(d time.Duration) {
+// wait waits until everything queued is sent, or ctx ends.
+func (q *sendQueue) wait(ctx context.Context) {
 	q.mu.Lock()
 	done := q.done
 	q.mu.Unlock()
 	if done == nil {
 		return
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
 	case <-done:
-	case <-t.C:
+	case <-ctx.Done():
 	}
 }
 

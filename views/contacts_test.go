@@ -386,7 +386,12 @@ func TestContactActions(t *testing.T) {
 	h := openContacts(t, srv, "uiact")
 	hal := srv.LogIn(t, "uiacthal")
 	apptest.Befriend(t, h.me, hal, "Friends")
-	h.wait("Hal online under Friends", func() bool { return h.status(hal.JID, "Friends") == "Online" })
+	// The view applies the service's snapshots in turn: Hal can show online
+	// (we see his presence) one snapshot before his subscription to us.
+	h.wait("Hal online under Friends, subscribed both ways", func() bool {
+		c := h.v.contact(hal.JID)
+		return h.status(hal.JID, "Friends") == "Online" && c != nil && c.Subscription == "both"
+	})
 
 	// Details: select by tapping the row.
 	h.ui.do(func() {

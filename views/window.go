@@ -44,14 +44,18 @@ type Window struct {
 
 	login        *LoginForm
 	account      *AccountView
-	contacts     *ContactsView // while logged in
-	chats        *ChatsView    // while logged in
+	contacts     *ContactsView   // while logged in
+	chats        *ChatsView      // while logged in
+	chatsDone    <-chan struct{} // closed when the chats stopped last have kept their draft and sent what waited
 	tabs         *container.AppTabs
 	main         fyne.CanvasObject
 	titleAccount string // the account in the title
 	unread       int
 	openNext     *chatRequest // a chat to open after login
 	showing      fyne.CanvasObject
+	// background: the app left the foreground (the lifecycle said so last);
+	// chats made after that, at a login, start unfocused.
+	background bool
 
 	unsubscribe func()
 	tickerMu    sync.Mutex
@@ -96,6 +100,7 @@ func NewWindow(a fyne.App, svc *app.Service, opts WindowOptions) *Window {
 type chatRequest struct{ jid, body string }
 
 func (w *Window) setFocused(focused bool) {
+	w.background = !focused
 	if w.chats != nil {
 		w.chats.SetFocused(focused)
 	}
@@ -114,6 +119,20 @@ func (w *Window) OpenChat(jid, body string) {
 
 // Chats is the chats tab while logged in (else nil).
 func (w *Window) Chats() *ChatsView { return w.chats }
+
+// ShowingChats reports whether the main view shows the Chats tab.
+func (w *Window) ShowingChats() bool {
+	return w.ShowingAccount() && w.tabs != nil && w.tabs.SelectedIndex() == 0
+}
+
+// ComposerText is the text in the open chat's composer ("" while logged
+// out or with no chat open).
+func (w *Window) ComposerText() string {
+	if w.chats == nil || w.chats.Peer() == "" {
+		return ""
+	}
+	return w.chats.composer.Text
+}
 
 // ShowChats selects the Chats tab.
 func (w *Window) ShowChats() {
@@ -202,6 +221,16 @@ func (w *Window) Stop() {
 	w.stopContacts()
 }
 
+// Wait waits until the chats stopped last (by Stop or a logout) have kept
+// their draft and sent what waited (bounded: ChatsOptions.StopWait). Call
+// it off the UI goroutine (after the app's Run returned) before closing the
+// service.
+func (w *Window) Wait() {
+	if w.chatsDone != nil {
+		<-w.chatsDone
+	}
+}
+
 // stopContacts ends the contacts and chats of the last session, if any.
 func (w *Window) stopContacts() {
 	if w.contacts != nil {
@@ -209,7 +238,7 @@ func (w *Window) stopContacts() {
 		w.contacts = nil
 	}
 	if w.chats != nil {
-		w.chats.Stop()
+		w.chatsDone = w.chats.Stop()
 		w.chats = nil
 	}
 	w.tabs = nil
@@ -248,7 +277,7 @@ func (w *Window) showAccount() {
 	w.titleAccount = st.Account
 	w.setTitle()
 	w.contacts = NewContactsView(w.win, w.svc.Contacts(), w.do)
-	w.chats = NewChatsView(w.win, w.svc.Chats(), w.svc.Contacts(), ChatsOptions{Do: w.do, Now: w.now, OnUnread: w.setUnread})
+	w.chats = NewChatsView(w.win, w.svc.Chats(), w.svc.Contacts(), ChatsOptions{Do: w.do, Now: w.now, OnUnread: w.setUnread, Unfocused: w.background})
 	w.contacts.OnChat = func(jid string) {
 		w.ShowChats()
 		w.chats.Open(jid, "")
@@ -293,7 +322,17 @@ func (w *Window) onStatus(st app.Status) {
 // logout ends the session off the UI goroutine and shows the login form.
 func (w *Window) logout() {
 	w.account.logoutBtn.Disable()
+	// The chats keep their draft and send "gone" and what waits while the
+	// session is still open (Stop does not wait; showLogin's stopContacts
+	// gets the same channel again).
+	var chatsDone <-chan struct{}
+	if w.chats != nil {
+		chatsDone = w.chats.Stop()
+	}
 	go func() {
+		if chatsDone != nil {
+			<-chatsDone
+		}
 		_ = w.svc.Logout()
 		w.do(func() {
 			w.account.logoutBtn.Enable()

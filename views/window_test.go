@@ -67,7 +67,12 @@ type harness struct {
 // open makes a window on a service for profileDir and shows it.
 func open(t *testing.T, profileDir string, secrets app.SecretStore) *harness {
 	t.Helper()
-	a := test.NewTempApp(t)
+	return openOn(t, test.NewTempApp(t), profileDir, secrets)
+}
+
+// openOn is open on the Fyne app a.
+func openOn(t *testing.T, a fyne.App, profileDir string, secrets app.SecretStore) *harness {
+	t.Helper()
 	svc := apptest.NewService(t, profileDir, secrets)
 	h := &harness{t: t, ui: &uiRunner{}, svc: svc}
 	h.ui.do(func() {
