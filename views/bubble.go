@@ -5,8 +5,10 @@
 // "loading" row with plain canvas objects placed from that geometry. A tap
 // on a link opens it, a tap on "Retry" of a failed message sends it again
 // and a tap on its reason explains it, a right-click opens the message's
-// menu. A very long body shows only its beginning, with "Show all…" to
-// read it whole, page by page, so no message can stall the window.
+// menu; text selected by pressing and dragging (selection.go) is drawn as a
+// highlight behind it. A very long body shows only its beginning, with
+// "Show all…" to read it whole, page by page, so no message can stall the
+// window.
 package views
 
 import (
@@ -332,6 +334,7 @@ type chatRowView struct {
 	flash *canvas.Rectangle
 	bg    *canvas.Rectangle
 	decos []*canvas.Rectangle
+	sels  []*canvas.Rectangle // the selection's highlight
 	texts []*canvas.Text
 	meta  *canvas.Text
 	tickA *canvas.Image
@@ -340,9 +343,11 @@ type chatRowView struct {
 	lineR *canvas.Line
 	label *canvas.Text
 
-	ticks tickKind      // what the tick images show
-	hover fyne.Position // the pointer, for the link cursor
-	objs  []fyne.CanvasObject
+	ticks   tickKind      // what the tick images show
+	hover   fyne.Position // the pointer, for the link cursor
+	selGeom []selRect     // where the highlight goes
+	focused bool          // the row has the keyboard focus (selection.go)
+	objs    []fyne.CanvasObject
 }
 
 var (
@@ -378,6 +383,9 @@ func (rv *chatRowView) rebuildObjects() {
 	for _, d := range rv.decos {
 		objs = append(objs, d)
 	}
+	for _, r := range rv.sels {
+		objs = append(objs, r)
+	}
 	for _, t := range rv.texts {
 		objs = append(objs, t)
 	}
@@ -395,6 +403,7 @@ func (rv *chatRowView) set(id int) {
 	v := rv.v
 	rv.id = id
 	rv.hideAll()
+	rv.selGeom = rv.selGeom[:0]
 	if id < 0 || id >= len(v.rows) {
 		return
 	}
@@ -460,6 +469,11 @@ func (rv *chatRowView) setBubble(col func(fyne.ThemeColorName) color.Color, capt
 		rv.texts = append(rv.texts, canvas.NewText("", color.Black))
 		grew = true
 	}
+	rv.selGeom = v.selectionRects(&rv.msg, lay)
+	for len(rv.sels) < len(rv.selGeom) {
+		rv.sels = append(rv.sels, canvas.NewRectangle(color.Transparent))
+		grew = true
+	}
 	if grew {
 		rv.rebuildObjects()
 		rv.hideAll()
@@ -478,6 +492,10 @@ func (rv *chatRowView) setBubble(col func(fyne.ThemeColorName) color.Color, capt
 			r.CornerRadius = 4
 		}
 		r.Show()
+	}
+	for i := range rv.selGeom {
+		rv.sels[i].FillColor = col(theme.ColorNameSelection)
+		rv.sels[i].Show()
 	}
 	size := v.measurer().size
 	for i, run := range lay.text.runs {
@@ -553,6 +571,10 @@ func (rv *chatRowView) place(size fyne.Size) {
 			rv.decos[i].Move(fyne.NewPos(tx+d.x, ty+d.y))
 			rv.decos[i].Resize(fyne.NewSize(d.w, d.h))
 		}
+		for i, r := range rv.selGeom {
+			rv.sels[i].Move(fyne.NewPos(tx+r.x, ty+r.y))
+			rv.sels[i].Resize(fyne.NewSize(r.w, r.h))
+		}
 		for i, run := range lay.text.runs {
 			rv.texts[i].Move(fyne.NewPos(tx+run.x, ty+run.y))
 			rv.texts[i].Resize(fyne.NewSize(run.w+1, lay.text.lineH))
@@ -605,8 +627,12 @@ func (rv *chatRowView) failedMetaAt(p fyne.Position) (retry, reason bool) {
 }
 
 // Tapped opens a link (or a long message whole), retries a failed message,
-// or says why it failed.
+// or says why it failed. The tap Fyne sends after the third press of a
+// triple click (or the first of a quick press and drag) is not one.
 func (rv *chatRowView) Tapped(ev *fyne.PointEvent) {
+	if rv.v.sel.clicks >= 2 {
+		return
+	}
 	if link := rv.linkAt(ev.Position); link == showAllLink {
 		showWholeText(rv.v, rv.msg)
 		return
@@ -715,11 +741,15 @@ func (rv *chatRowView) MouseIn(ev *desktop.MouseEvent)    { rv.hover = ev.Positi
 func (rv *chatRowView) MouseMoved(ev *desktop.MouseEvent) { rv.hover = ev.Position }
 func (rv *chatRowView) MouseOut()                         { rv.hover = fyne.NewPos(-1, -1) }
 
-// Cursor is a pointing hand over a link or a failed message's meta line.
+// Cursor is a pointing hand over a link or a failed message's meta line,
+// a text cursor over other text.
 func (rv *chatRowView) Cursor() desktop.Cursor {
 	retry, reason := rv.failedMetaAt(rv.hover)
 	if rv.linkAt(rv.hover) != "" || retry || reason {
 		return desktop.PointerCursor
+	}
+	if rv.overText(rv.hover) {
+		return desktop.TextCursor
 	}
 	return desktop.DefaultCursor
 }
@@ -739,7 +769,8 @@ func (r *chatRowRenderer) Refresh() {
 	}
 }
 
-// plainText is what "Copy" copies: the body, or the retraction notice.
+// plainText is what "Copy" copies when nothing in the message is selected
+// (and when all of it is): the body, or the retraction notice.
 func plainText(m store.Message) string {
 	if m.Retracted {
 		return retractedText

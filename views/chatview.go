@@ -115,6 +115,7 @@ type chatView struct {
 	building bool
 	flashID  int64
 	menu     *fyne.Menu // the message menu shown last (for tests)
+	sel      selState   // the text selected in a bubble (selection.go)
 
 	tm      *textMeasurer
 	caption float32
@@ -192,6 +193,7 @@ func (v *chatView) openAt(peer string, r store.SearchResult) { v.load(peer, &r) 
 func (v *chatView) load(peer string, target *store.SearchResult) {
 	if v.peer != peer {
 		clear(v.layouts)
+		v.dropSelection()
 	}
 	v.gen++
 	gen := v.gen
@@ -732,9 +734,7 @@ func (v *chatView) retry(m store.Message) {
 // showMenu opens the menu of a message at an absolute position.
 func (v *chatView) showMenu(m store.Message, at fyne.Position) {
 	items := []*fyne.MenuItem{
-		{Label: "Copy", Icon: theme.ContentCopyIcon(), Action: func() {
-			fyne.CurrentApp().Clipboard().SetContent(plainText(m))
-		}},
+		{Label: "Copy", Icon: theme.ContentCopyIcon(), Action: func() { v.copyMessage(m) }},
 		{Label: "Select text…", Icon: theme.VisibilityIcon(), Action: func() { v.showText(m) }},
 	}
 	if m.Direction == store.Out && !m.Retracted {

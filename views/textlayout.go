@@ -3,10 +3,12 @@
 // and measured with fyne.MeasureText; http and https links are found in the
 // plain text. The same layout gives a list row its height and places the
 // text objects of the bubble, so what is measured is exactly what is drawn
-// (wrapped labels report wrong heights: fyne#5585). It runs on the UI
-// goroutine (Fyne's text shaper is not safe for concurrent use), so its
-// cost grows about linearly with the text, even for one very long word,
-// and bubbles cap what they lay out (bubble.go).
+// (wrapped labels report wrong heights: fyne#5585). The layout also keeps
+// the text it shows as one string, each run and line placed in it, so a
+// selection (selection.go) can go from a point to a character and back. It
+// runs on the UI goroutine (Fyne's text shaper is not safe for concurrent
+// use), so its cost grows about linearly with the text, even for one very
+// long word, and bubbles cap what they lay out (bubble.go).
 package views
 
 import (
@@ -56,7 +58,15 @@ type textRun struct {
 	text    string
 	style   runStyle
 	url     string // the link it is part of, if any
+	at      int    // where text starts in the layout's text; -1: not part of it
 	x, y, w float32
+}
+
+// textLine is a drawn line of a layout's text.
+type textLine struct {
+	y, x0      float32 // its top, and where its text starts
+	start, end int     // its text is text[start:end] (without spaces dropped at a wrap)
+	r0, r1     int     // its runs are runs[r0:r1]
 }
 
 // decoKind is what a decoration rectangle is.
@@ -81,6 +91,14 @@ type textLayout struct {
 	lastW float32 // right end of the last line
 	lastY float32 // top of the last line
 	lineH float32
+
+	// text is what the layout shows, as the characters drawn: the source
+	// lines (quotation markers dropped, tabs as spaces) joined by "\n";
+	// tabs are where the spaces of a tab start in it; lines are its drawn
+	// lines, top to bottom. A line added by appendLine is not part of it.
+	text  string
+	tabs  []int
+	lines []textLine
 }
 
 // textMeasurer lays text out at one text size.
@@ -136,6 +154,7 @@ func (m *textMeasurer) layoutBlocks(blocks []app.StyledBlock, maxW float32) text
 		top := b.y
 		for _, line := range blk.Lines {
 			b.line(piecesOf(line, blk.Kind), indent, avail, rightPad)
+			b.noteTabs(line)
 		}
 		switch blk.Kind {
 		case app.BlockQuote:
@@ -150,6 +169,7 @@ func (m *textMeasurer) layoutBlocks(blocks []app.StyledBlock, maxW float32) text
 		b.line(nil, 0, maxW, 0)
 	}
 	b.out.h = b.y
+	b.out.text = b.text.String()
 	// Code backgrounds span the whole text width.
 	for i := range b.out.decos {
 		if b.out.decos[i].kind == decoCode {
@@ -160,9 +180,10 @@ func (m *textMeasurer) layoutBlocks(blocks []app.StyledBlock, maxW float32) text
 }
 
 // appendLine adds a paragraph of one piece below l (the "Show all…" under
-// a cut message), wrapped like the rest.
+// a cut message), wrapped like the rest; it is not part of l's text (it
+// cannot be selected).
 func (m *textMeasurer) appendLine(l *textLayout, p piece, maxW float32) {
-	b := &lineBuilder{m: m, out: *l, y: l.h}
+	b := &lineBuilder{m: m, out: *l, y: l.h, noText: true}
 	b.line([]piece{p}, 0, maxW, 0)
 	b.out.h = b.y
 	for i := range b.out.decos {
@@ -179,6 +200,7 @@ func (m *textMeasurer) layoutPlain(pieces []piece, maxW float32) textLayout {
 	b.out.lineH = m.lineH
 	b.line(pieces, 0, maxW, 0)
 	b.out.h = b.y
+	b.out.text = b.text.String()
 	return b.out
 }
 
@@ -274,6 +296,17 @@ type lineBuilder struct {
 	out     textLayout
 	y       float32
 	lastFit int // runes of a long word that fitted on the line before
+
+	// The layout's text: what is written so far, where the next run starts
+	// in it, where the current source and drawn lines start (and the drawn
+	// line's x), and whether the lines go into the text at all.
+	text    strings.Builder
+	off     int
+	srcAt   int
+	lineAt  int
+	lineX0  float32
+	started bool
+	noText  bool
 }
 
 // segment is the part of a word in one piece.
@@ -312,12 +345,25 @@ func splitWords(pieces []piece) [][]segment {
 // line lays out one source line from x0 in avail width, wrapping words to
 // new lines as needed; it always takes at least one line.
 func (b *lineBuilder) line(pieces []piece, x0, avail, rightPad float32) {
+	if !b.noText {
+		if b.started {
+			b.text.WriteByte('\n')
+			b.off++
+		}
+		b.started = true
+		b.srcAt = b.off
+		for _, p := range pieces {
+			b.text.WriteString(p.text)
+		}
+	}
 	x := x0
 	visEnd := x0 // right end of the visible text on the current line
 	limit := x0 + avail
+	b.startLine(x0)
 	newLine := func() {
 		b.endLine(visEnd, rightPad)
 		x, visEnd = x0, x0
+		b.startLine(x0)
 	}
 	for _, word := range splitWords(pieces) {
 		widths := make([]float32, len(word))
@@ -348,6 +394,7 @@ func (b *lineBuilder) line(pieces []piece, x0, avail, rightPad float32) {
 					part := rest[:n]
 					w := b.m.width(part, s.style)
 					b.add(part, s.style, s.url, x, w)
+					b.off += n
 					x += w
 					if strings.TrimRight(part, " ") != "" {
 						visEnd = x
@@ -362,6 +409,7 @@ func (b *lineBuilder) line(pieces []piece, x0, avail, rightPad float32) {
 		}
 		for i, s := range word {
 			b.add(s.text, s.style, s.url, x, widths[i])
+			b.off += len(s.text)
 			x += widths[i]
 		}
 		if visible > 0 {
@@ -448,21 +496,52 @@ func (p *runePrefixes) end(k int) int {
 	return p.ends[k-1]
 }
 
-// add places text at x on the current line, merging it into the previous
-// run when that one has the same style and ends where this starts.
+// add places text at x on the current line (from b.off in the layout's
+// text), merging it into the previous run when that one has the same style
+// and ends where this starts.
 func (b *lineBuilder) add(text string, st runStyle, link string, x, w float32) {
 	if text == "" {
 		return
 	}
+	at := b.off
+	if b.noText {
+		at = -1
+	}
 	if n := len(b.out.runs); n > 0 {
 		r := &b.out.runs[n-1]
-		if r.y == b.y && r.style == st && r.url == link && r.x+r.w == x {
+		follows := (at < 0 && r.at < 0) || (at >= 0 && r.at >= 0 && r.at+len(r.text) == at)
+		if r.y == b.y && r.style == st && r.url == link && r.x+r.w == x && follows {
 			r.text += text
 			r.w += w
 			return
 		}
 	}
-	b.out.runs = append(b.out.runs, textRun{text: text, style: st, url: link, x: x, y: b.y, w: w})
+	b.out.runs = append(b.out.runs, textRun{text: text, style: st, url: link, at: at, x: x, y: b.y, w: w})
+}
+
+// startLine begins a drawn line whose text starts at b.off and x0.
+func (b *lineBuilder) startLine(x0 float32) {
+	b.lineAt, b.lineX0 = b.off, x0
+}
+
+// noteTabs notes where the tabs of a source line, just laid out, went in
+// the layout's text (each is tabSpaces there).
+func (b *lineBuilder) noteTabs(line app.StyledLine) {
+	at := b.srcAt
+	for _, sp := range line.Spans {
+		s := sp.Text
+		for {
+			i := strings.IndexByte(s, '\t')
+			if i < 0 {
+				at += len(s)
+				break
+			}
+			at += i
+			b.out.tabs = append(b.out.tabs, at)
+			at += len(tabSpaces)
+			s = s[i+1:]
+		}
+	}
 }
 
 // endLine closes the current line whose visible text ends at right.
@@ -488,6 +567,14 @@ func (b *lineBuilder) endLine(right, rightPad float32) {
 		}
 	}
 	b.out.runs = b.out.runs[:kept]
+	if !b.noText {
+		end := b.lineAt
+		if kept > start {
+			r := b.out.runs[kept-1]
+			end = r.at + len(r.text)
+		}
+		b.out.lines = append(b.out.lines, textLine{y: b.y, x0: b.lineX0, start: b.lineAt, end: end, r0: start, r1: kept})
+	}
 	b.out.w = max(b.out.w, right+rightPad)
 	b.out.lastW = right
 	b.out.lastY = b.y
