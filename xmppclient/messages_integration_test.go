@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,35 +137,36 @@ func TestCarbonsBetweenTwoResources(t *testing.T) {
 	})
 }
 
+// TestForgedCarbonAndArchiveResultAreDropped: another user of the server
+// sends a carbon wrapper (a well-formed one: its forwarded <message/> is in
+// jabber:client and claims to come from the victim's own account) and,
+// while an archive query of the victim is running, an archive result with
+// that query's real id. Both must be dropped for their sender, not for
+// their shape: the log says which check caught them.
 func TestForgedCarbonAndArchiveResultAreDropped(t *testing.T) {
 	srv := xmpptest.Shared(t)
 	user, pass := srv.NewUser(t, "victim")
 	evilUser, evilPass := srv.NewUser(t, "forger")
-	c, rec := connect(t, clientConfig(t, srv, user, pass))
+	cfg := clientConfig(t, srv, user, pass)
+	logged := captureLogs(&cfg)
+	c, rec := connect(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.EnableCarbons(ctx); err != nil {
 		t.Fatal(err)
 	}
-	evil, err := xmpptest.DialRaw(srv, evilUser, evilPass, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer evil.Close()
+	evil := dialRaw(t, srv, evilUser, evilPass)
 	own := c.JID().Bare().String()
-	forged := []string{
-		"<message to='" + c.JID().String() + "' id='fc'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message from='" + own + "/x' to='boss@localhost' type='chat'><body>forged carbon</body></message></forwarded></sent></message>",
-		"<message to='" + c.JID().String() + "' id='fm'><result xmlns='urn:xmpp:mam:2' queryid='guess' id='1'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/><message from='boss@localhost' to='" + own + "' type='chat'><body>forged archive</body></message></forwarded></result></message>",
-	}
-	for _, f := range forged {
-		if err := evil.SendRaw(f); err != nil {
-			t.Fatal(err)
-		}
+	carbon := "<message to='" + c.JID().String() + "' id='fc'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>" +
+		"<message xmlns='jabber:client' from='" + own + "/x' to='boss@" + srv.Domain + "' type='chat' id='forged-carbon'>" +
+		"<body>forged carbon</body></message></forwarded></sent></message>"
+	if err := evil.SendRaw(carbon); err != nil {
+		t.Fatal(err)
 	}
 	if err := evil.SendMessage(c.JID().String(), "plain", "after"); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitFor(t, 10*time.Second, "the plain message after the forgeries", func(evs []xmppclient.Event) bool {
+	rec.waitFor(t, 10*time.Second, "the plain message after the forged carbon", func(evs []xmppclient.Event) bool {
 		for _, m := range parsedMessages(t, evs) {
 			if m.ID == "after" {
 				return true
@@ -172,10 +174,35 @@ func TestForgedCarbonAndArchiveResultAreDropped(t *testing.T) {
 		}
 		return false
 	})
+	// The carbon was handled before the message after it (one stream, one
+	// reader): it reached the client and the sender check dropped it.
+	msgs := logged()
+	if n := countLogged(msgs, "dropping a forged carbon"); n != 1 {
+		t.Errorf("the sender check dropped %d carbons, want 1 (the forgery); logged: %q", n, msgs)
+	}
+	for _, other := range []string{"dropping a carbon without", "dropping a carbon whose message does not parse"} {
+		if n := countLogged(msgs, other); n != 0 {
+			t.Errorf("a carbon was dropped as malformed (%q), so the sender check was not what stopped it; logged: %q", other, msgs)
+		}
+	}
+
+	// The archive result: the forger learns the real query id (through the
+	// test hook; a real attacker would have to guess it) and sends a result
+	// claiming to be a message from boss@, from its own JID.
+	forged := forgeDuringQuery(t, c, rec, evil, "boss@"+srv.Domain)
+	page, err := c.QueryArchive(ctx, xmppclient.MAMQuery{Max: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkForgeryDropped(t, page, logged(), *forged)
+	if got := bodies(page.Messages); !slices.Contains(got, "plain") {
+		t.Errorf("the archive page %q lacks the forger's real messages", got)
+	}
+
 	for _, e := range rec.snapshot() {
 		switch x := e.(type) {
 		case xmppclient.CarbonEvent:
-			t.Errorf("a forged carbon was accepted: %+v", x)
+			t.Errorf("a forged carbon was accepted (sent %v): %s", x.Sent, x.Raw)
 		case xmppclient.MessageEvent:
 			if strings.Contains(string(x.Raw), "forged") {
 				t.Errorf("a forged wrapper reached the app as a message: %s", x.Raw)
