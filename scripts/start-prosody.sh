@@ -11,6 +11,8 @@
 #   STORAGE=sql|internal      sql = SQLite in DIR/data (default; needs lua-dbi-sqlite3)
 #   READ_TIMEOUT=s            idle read timeout (default 60; Prosody's own default is 840)
 #   SMACKS_HIBERNATION=s      XEP-0198 hibernation time (default 60)
+#   SMACKS=true|false         XEP-0198 stream management (default true)
+#   STANZA_LIMIT=bytes        c2s_stanza_size_limit (default: Prosody's own)
 #   ALLOW_REGISTRATION=true|false   in-band registration (XEP-0077) from loopback (default true)
 #   REQUIRE_TLS=true|false    c2s_require_encryption (default true)
 #   UPLOAD_LIMIT=bytes        http_file_share size limit (default 10 MiB)
@@ -48,6 +50,8 @@ if [ "${STORAGE:-sql}" = sql ]; then
   STORE='storage = "sql"; sql = { driver = "SQLite3", database = "prosody.sqlite" } -- in data_path'
 else STORE='storage = "internal"'; fi
 MAMMOD='"mam";'; [ "${MAM:-true}" = false ] && MAMMOD='-- mam disabled (MAM=false)'
+SMACKSMOD='"smacks";'; [ "${SMACKS:-true}" = false ] && SMACKSMOD='-- smacks disabled (SMACKS=false)'
+STANZA_LIMIT_LINE=''; [ -n "${STANZA_LIMIT:-}" ] && STANZA_LIMIT_LINE="c2s_stanza_size_limit = $STANZA_LIMIT"
 UPLOAD_LIMIT=${UPLOAD_LIMIT:-10485760}
 
 cat > "$CFG" <<EOF
@@ -76,12 +80,14 @@ $STORE
 default_archive_policy = true; archive_expires_after = "1d"; max_archive_query_results = 250
 smacks_hibernation_time = ${SMACKS_HIBERNATION:-60}
 c2s_timeout = 60
+$STANZA_LIMIT_LINE
 network_settings = { read_timeout = ${READ_TIMEOUT:-60} }
 modules_enabled = {
-  "roster"; "saslauth"; "tls"; "disco"; "carbons"; "ping"; "register"; "smacks";
+  "roster"; "saslauth"; "tls"; "disco"; "carbons"; "ping"; "register";
   "csi_simple"; "vcard4"; "vcard_legacy"; "pep"; "private"; "bookmarks"; "blocklist";
   "offline"; "time"; "version"; "uptime"; "posix"; "admin_shell";
   $MAMMOD
+  $SMACKSMOD
 }
 modules_disabled = { "s2s"; "dialback" }
 ${EXTRA_CONFIG:-}

@@ -2,6 +2,19 @@
 // alive (pings, XEP-0198 acks and resumption, reconnect with jittered
 // exponential backoff), reads the stream in one goroutine and dispatches
 // stanzas in arrival order, and writes stanzas for the app layer.
+//
+// What the server received is tracked on every session, with or without
+// XEP-0198: AckEvent names the stanzas the server is known to have, and a
+// fresh session's SessionEvent.Unacked those it may or may not have.
+//   - With XEP-0198 the server's h says it (<a/>, <resumed/>, and the
+//     <failed h='N'/> of a resumption the server refused but whose count it
+//     still knew: XEP-0198 §5; Prosody 0.12 keeps it for expired sessions).
+//   - Without it (the server lacks it or refused <enable/>) a barrier does:
+//     after a burst of writes the client pings the server (XEP-0199); one
+//     stream is processed in order, so the answer, result or error, means
+//     every stanza written before the ping was received. Stanzas written
+//     and not confirmed when the connection dies are reported as Unacked,
+//     as XEP-0198 ones are.
 package xmppclient
 
 import (
@@ -39,8 +52,9 @@ type Client struct {
 
 	// out serializes writing stanzas and the XEP-0198 bookkeeping, so the
 	// unacked queue is always in wire order.
-	out sync.Mutex
-	sm  smState
+	out      sync.Mutex
+	sm       smState
+	barriers int // barrier pings written (see writeBarrierLocked), for tests
 
 	ctx          context.Context
 	cancel       context.CancelFunc
@@ -48,16 +62,21 @@ type Client struct {
 	runDone      chan struct{}
 }
 
-// smState is XEP-0198 stream management bookkeeping.
+// smState is the bookkeeping of what the server received: XEP-0198 stream
+// management when enabled, barrier pings otherwise (see the comment at
+// the top of this file).
 type smState struct {
 	enabled  bool
 	id       string // resumption id; empty when the session cannot be resumed
-	inbound  uint32 // stanzas received and handled (our h)
+	inbound  uint32 // stanzas received and handled (our h; XEP-0198 only)
 	outbound uint32 // stanzas written on this session
-	acked    uint32 // the server's last h
-	sinceReq int    // stanzas written since the last <r/>
+	acked    uint32 // how many of them the server confirmed (its last h, or a barrier's count)
+	sinceReq int    // stanzas written since the last <r/> or barrier
 	reqTimer *time.Timer
 	unacked  []sentStanza
+	// endedBy is the stream error the server closed the last connection
+	// with (nil when it ended otherwise); the next SessionEvent carries it.
+	endedBy *StreamError
 }
 
 type sentStanza struct {
@@ -146,6 +165,11 @@ func (c *Client) Connect(ctx context.Context) error {
 		return err
 	}
 	c.mu.Lock()
+	if c.closed { // Close ran meanwhile and found no connection to end
+		c.mu.Unlock()
+		cn.close()
+		return ErrClosed
+	}
 	c.running = true
 	c.mu.Unlock()
 	go c.run(cn)
@@ -263,20 +287,22 @@ func (c *Client) resumed(cn *conn, ans smEnabled) error {
 	c.cur = cn
 	jid := c.jid
 	c.mu.Unlock()
+	endedBy := c.sm.endedBy
+	c.sm.endedBy = nil
 	c.setState(StateOnline, nil, 0, 0)
-	c.events.push(SessionEvent{JID: jid, Resumed: true, Resent: resent})
+	c.events.push(SessionEvent{JID: jid, Resumed: true, Resent: resent, EndedBy: endedBy})
 	return nil
 }
 
 // freshSession makes cn current after bind. Stanzas the old session never
-// got acknowledged are not written again here: the server may have got some
-// of them before the break, so only the app can tell (by its archive) which
-// still need sending. Their ids go out in SessionEvent.Unacked; IQs waiting
-// on the old session fail.
+// got acknowledged (by XEP-0198 or a barrier) are not written again here:
+// the server may have got some of them before the break, so only the app
+// can tell (by its archive) which still need sending. Their ids go out in
+// SessionEvent.Unacked; IQs waiting on the old session fail.
 func (c *Client) freshSession(cn *conn, jid JID, smOn bool, en smEnabled) error {
 	c.out.Lock()
 	defer c.out.Unlock()
-	old := c.sm.unacked
+	old, endedBy := c.sm.unacked, c.sm.endedBy
 	if c.sm.reqTimer != nil {
 		c.sm.reqTimer.Stop()
 	}
@@ -296,7 +322,7 @@ func (c *Client) freshSession(cn *conn, jid JID, smOn bool, en smEnabled) error 
 			unacked = append(unacked, s.id)
 		}
 	}
-	c.events.push(SessionEvent{JID: jid, Resumed: false, Unacked: unacked})
+	c.events.push(SessionEvent{JID: jid, Resumed: false, Unacked: unacked, EndedBy: endedBy})
 	return nil
 }
 
@@ -344,6 +370,11 @@ func (c *Client) run(cn *conn) {
 		}
 		c.out.Lock()
 		resumable := c.sm.id != ""
+		var se *StreamError
+		if !errors.As(err, &se) {
+			se = nil
+		}
+		c.sm.endedBy = se
 		c.out.Unlock()
 		if !resumable {
 			c.iqs.failAll(fmt.Errorf("connection lost: %w", err))
@@ -397,6 +428,16 @@ func (c *Client) reconnect(cause error) (*conn, bool) {
 		c.setState(StateConnecting, nil, attempt, 0)
 		cn, err := c.establish(c.ctx)
 		if err == nil {
+			c.mu.Lock()
+			closed := c.closed
+			c.mu.Unlock()
+			if closed {
+				// Close ran while the session was being made and saw no
+				// current connection to end: end it here, or run would
+				// read from it forever and Close would wait for run.
+				cn.close()
+				return nil, false
+			}
 			return cn, true
 		}
 		if c.ctx.Err() != nil {
@@ -614,7 +655,8 @@ func truncate(b []byte, n int) string {
 
 // Send writes a stanza (message, presence or IQ). With stream management,
 // a stanza sent while the connection is down is queued and written when the
-// session resumes (or, for messages, on the next fresh session).
+// session resumes (or, for messages, reported in the next fresh session's
+// Unacked).
 func (c *Client) Send(p stanza.Packet) error {
 	raw, err := xml.Marshal(p)
 	if err != nil {
@@ -660,38 +702,37 @@ func (c *Client) sendRaw(raw []byte, id, kind string) error {
 	return c.writeStanzaLocked(cn, s)
 }
 
-// writeStanzaLocked writes s on cn; c.out must be held.
+// writeStanzaLocked writes s on cn; c.out must be held. The stanza waits
+// in the unacked queue until the server confirms it (XEP-0198 or barrier).
 func (c *Client) writeStanzaLocked(cn *conn, s sentStanza) error {
-	if c.sm.enabled {
-		c.sm.unacked = append(c.sm.unacked, s)
-		c.sm.outbound++
-		c.sm.sinceReq++
-	}
+	c.sm.unacked = append(c.sm.unacked, s)
+	c.sm.outbound++
+	c.sm.sinceReq++
 	if err := cn.write(s.raw); err != nil {
 		cn.fail(fmt.Errorf("write failed: %w", err))
 		if c.sm.enabled && c.sm.id != "" {
 			return nil // kept in the unacked queue; resent on resume
 		}
+		// The caller learns it was not sent (and may send it again): the
+		// next session does not report it as unacknowledged.
+		c.sm.unacked = c.sm.unacked[:len(c.sm.unacked)-1]
+		c.sm.outbound--
+		c.sm.sinceReq = max(c.sm.sinceReq-1, 0)
 		return fmt.Errorf("send %s: %w", s.kind, err)
 	}
-	if c.sm.enabled {
-		c.scheduleAckRequestLocked(cn)
-	}
+	c.scheduleAckRequestLocked(cn)
 	return nil
 }
 
 // scheduleAckRequestLocked asks for an ack after AckEvery stanzas, or
-// AckInterval after the first unrequested one.
+// AckInterval after the first unrequested one: one request per burst.
 func (c *Client) scheduleAckRequestLocked(cn *conn) {
 	if c.sm.sinceReq >= c.cfg.AckEvery {
-		c.sm.sinceReq = 0
 		if c.sm.reqTimer != nil {
 			c.sm.reqTimer.Stop()
 			c.sm.reqTimer = nil
 		}
-		if err := cn.writeString("<r xmlns='" + nsSM + "'/>"); err != nil {
-			cn.fail(fmt.Errorf("write failed: %w", err))
-		}
+		c.requestAckLocked(cn)
 		return
 	}
 	if c.sm.reqTimer == nil {
@@ -708,12 +749,80 @@ func (c *Client) scheduleAckRequestLocked(cn *conn) {
 			if cur == nil {
 				return
 			}
-			c.sm.sinceReq = 0
-			if err := cur.writeString("<r xmlns='" + nsSM + "'/>"); err != nil {
-				cur.fail(fmt.Errorf("write failed: %w", err))
-			}
+			c.requestAckLocked(cur)
 		})
 	}
+}
+
+// RequestAck asks the server now to confirm what was written so far (an
+// XEP-0198 <r/>, or a barrier ping without it) instead of after the next
+// AckInterval; the answer comes as an AckEvent. It does nothing when
+// offline or when everything written is confirmed already.
+func (c *Client) RequestAck() {
+	c.out.Lock()
+	defer c.out.Unlock()
+	c.mu.Lock()
+	cur := c.cur
+	c.mu.Unlock()
+	if cur == nil || len(c.sm.unacked) == 0 {
+		return
+	}
+	c.requestAckLocked(cur)
+}
+
+// requestAckLocked writes an <r/> (XEP-0198) or a barrier; c.out is held.
+func (c *Client) requestAckLocked(cn *conn) {
+	c.sm.sinceReq = 0
+	if c.sm.enabled {
+		if err := cn.writeString("<r xmlns='" + nsSM + "'/>"); err != nil {
+			cn.fail(fmt.Errorf("write failed: %w", err))
+		}
+		return
+	}
+	c.writeBarrierLocked(cn)
+}
+
+// writeBarrierLocked pings the server (XEP-0199) on a stream without
+// XEP-0198. The server handles one stream's stanzas in order, so its
+// answer (a result, or an error: still an answer) confirms every stanza
+// written before the ping, as an <a h='N'/> would. c.out is held.
+func (c *Client) writeBarrierLocked(cn *conn) {
+	mark := c.sm.outbound
+	if mark == c.sm.acked {
+		return // nothing to confirm
+	}
+	id := newID()
+	to := c.cfg.JID.Domain
+	if j, err := ParseJID(to); err == nil {
+		to = j.String()
+	}
+	w := c.iqs.add(id, to) // before the write, so a fast answer is never lost
+	if err := cn.writeString(iqOpen("get", id, c.cfg.JID.Domain) + "<ping xmlns='" + nsPing + "'/></iq>"); err != nil {
+		c.iqs.remove(id)
+		cn.fail(fmt.Errorf("write failed: %w", err))
+		return
+	}
+	c.barriers++
+	go func() {
+		var r iqReply
+		select {
+		case r = <-w.ch:
+		case <-c.ctx.Done():
+			c.iqs.remove(id)
+			return
+		}
+		if r.err != nil {
+			return // the connection ended first: its stanzas stay unconfirmed
+		}
+		c.out.Lock()
+		defer c.out.Unlock()
+		c.mu.Lock()
+		cur := c.cur
+		c.mu.Unlock()
+		if cur == cn && !c.sm.enabled {
+			c.ackUpTo(mark)
+		}
+	}()
 }
 
 // SendPresence sends a presence stanza with our XEP-0115 capabilities.
@@ -725,7 +834,8 @@ func (c *Client) SendPresence(p stanza.Presence) error {
 	return c.Send(p)
 }
 
-// Unacked returns how many sent stanzas the server has not acknowledged yet.
+// Unacked returns how many sent stanzas the server has not acknowledged
+// yet (by XEP-0198, or by a barrier without it).
 func (c *Client) Unacked() int {
 	c.out.Lock()
 	defer c.out.Unlock()

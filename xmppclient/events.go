@@ -59,18 +59,26 @@ type StateEvent struct {
 // Resent (resumed sessions) lists the ids of stanzas the server had not
 // acknowledged, written again on the resumed stream. Unacked (fresh
 // sessions) lists the ids of messages written on the lost session that the
-// server never acknowledged and that were NOT sent again: the server may
-// have received some before the break, so the app decides (e.g. after
-// checking its archive) which to send again.
+// server never acknowledged (by XEP-0198, or by a barrier ping without it)
+// and that were NOT sent again: the server may have received some before
+// the break, so the app decides (e.g. after checking its archive) which to
+// send again. Those a refused resumption's <failed h='N'/> counted come in
+// an AckEvent before this event instead.
 type SessionEvent struct {
 	JID     JID // the full bound JID
 	Resumed bool
 	Resent  []string
 	Unacked []string
+	// EndedBy is the stream error the server closed the previous
+	// connection with (nil when it ended otherwise). A stanza the server
+	// cannot take (too big for its limit, say) ends the stream with one,
+	// before it is acknowledged.
+	EndedBy *StreamError
 }
 
-// AckEvent reports that the server acknowledged (XEP-0198) stanzas this
-// client wrote; IDs are their id attributes, in the order they were sent.
+// AckEvent reports that the server received stanzas this client wrote
+// (XEP-0198 acks, or a barrier ping's answer without XEP-0198); IDs are
+// their id attributes, in the order they were sent.
 type AckEvent struct {
 	IDs []string
 }

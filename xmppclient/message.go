@@ -41,7 +41,7 @@ const (
 // ChatMessage is a parsed message.
 type ChatMessage struct {
 	From, To JID
-	Type     string // chat, normal, error, groupchat, headline ("" is normal)
+	Type     string // chat, normal, error, groupchat or headline (absent or unknown: normal)
 	ID       string // the id attribute
 	OriginID string // XEP-0359 origin-id: the sender's own stable id
 	// StanzaIDs are XEP-0359 stanza-ids by the entity in the key (the own
@@ -193,6 +193,13 @@ func parseMessage(w *elementTokens, start xml.StartElement, top bool) (*incoming
 		case "id":
 			m.ID = a.Value
 		}
+	}
+	switch m.Type {
+	case "chat", "error", "groupchat", "headline", "normal":
+	default:
+		// RFC 6121 §5.2.2: a message without a type, or with one not
+		// understood, is of type normal.
+		m.Type = "normal"
 	}
 	var err error
 	if im.from != "" {
@@ -446,6 +453,23 @@ func (o *OutgoingMessage) Encode() []byte {
 	}
 	b.WriteString("</message>")
 	return []byte(b.String())
+}
+
+// EncodedTextSize is the number of bytes s takes as character data in a
+// stanza, escaped as Encode escapes a body ('<' becomes "&lt;", a line
+// break "&#xA;"): what counts against a server's stanza size limit.
+func EncodedTextSize(s string) int {
+	var n byteCounter
+	_ = xml.EscapeText(&n, []byte(s))
+	return int(n)
+}
+
+// byteCounter is an io.Writer that only counts.
+type byteCounter int
+
+func (c *byteCounter) Write(p []byte) (int, error) {
+	*c += byteCounter(len(p))
+	return len(p), nil
 }
 
 // SendMessage writes a message (queued for resumption like every stanza)

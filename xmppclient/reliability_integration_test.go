@@ -209,11 +209,17 @@ func TestOnlineAgainAfterServerCrashAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	back := time.Now()
-	rec.waitFor(t, 10*time.Second, "online within 10 s of the server coming back", online(c))
+	// The state turns online just before the session's event is queued:
+	// wait for the event, which says whether the session was resumed.
+	rec.waitFor(t, 10*time.Second, "a new session within 10 s of the server coming back", func(evs []xmppclient.Event) bool {
+		fresh, resumed := countSessions(evs)
+		return fresh+resumed >= 2
+	})
 	t.Logf("online %v after the server came back", time.Since(back).Round(time.Millisecond))
-	fresh, _ := countSessions(rec.snapshot())
-	if fresh != 2 {
-		t.Errorf("want a fresh session after the crash (resumption state is lost), got %d fresh sessions", fresh)
+	fresh, resumed := countSessions(rec.snapshot())
+	if fresh != 2 || resumed != 0 || c.State() != xmppclient.StateOnline {
+		t.Errorf("want a fresh session after the crash (resumption state is lost), got %d fresh and %d resumed sessions, state %v",
+			fresh, resumed, c.State())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

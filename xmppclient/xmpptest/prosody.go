@@ -22,6 +22,8 @@ type ProsodyOptions struct {
 	DisableMAM          bool          // no "mam" module
 	ReadTimeout         time.Duration // network_settings.read_timeout (default 60 s; Prosody's own is 840 s)
 	SmacksHibernation   time.Duration // smacks_hibernation_time (default 60 s)
+	DisableSMacks       bool          // no "smacks" module: a server without XEP-0198
+	StanzaSizeLimit     int           // c2s_stanza_size_limit in bytes (0: Prosody's default)
 	DisableRegistration bool          // allow_registration = false (CreateUser still works)
 	AllowPlaintext      bool          // c2s_require_encryption = false
 	LogLevel            string        // "debug", "info" (default), "warn", "error"
@@ -82,6 +84,12 @@ func startProsodyOnce(script string, opts ProsodyOptions) (*Server, error) {
 		"ALLOW_REGISTRATION": boolStr(!opts.DisableRegistration),
 		"REQUIRE_TLS":        boolStr(!opts.AllowPlaintext),
 		"LOG_LEVEL":          logLevel,
+	}
+	if opts.DisableSMacks {
+		vars["SMACKS"] = "false"
+	}
+	if opts.StanzaSizeLimit > 0 {
+		vars["STANZA_LIMIT"] = strconv.Itoa(opts.StanzaSizeLimit)
 	}
 	if opts.UploadLimit > 0 {
 		vars["UPLOAD_LIMIT"] = strconv.FormatInt(opts.UploadLimit, 10)
