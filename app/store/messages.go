@@ -30,7 +30,8 @@ var writeSQL = map[string]string{
 	"convUnreadDown": `UPDATE conversations SET unread = max(unread - 1, 0)
 		WHERE id = ?1 AND (?2, ?3) > (read_ts, read_id)`,
 
-	"byStanzaID":  `SELECT id, state FROM messages WHERE stanza_id = ?`,
+	// The archive id is unique in the history; a copy is in the same conversation.
+	"byStanzaID":  `SELECT id, state, conversation_id FROM messages WHERE stanza_id = ?`,
 	"byOriginID":  `SELECT id, state FROM messages WHERE conversation_id = ? AND direction = ? AND origin_id = ?`,
 	"byMessageID": `SELECT id, state FROM messages WHERE conversation_id = ? AND direction = ? AND message_id = ? ORDER BY id DESC LIMIT 1`,
 	// The last resort for copies without origin-id: same id attribute and same text.
@@ -54,10 +55,10 @@ var writeSQL = map[string]string{
 		WHERE id = ?1`,
 	"retract": `UPDATE messages SET body = '', original_body = NULL, retracted = 1 WHERE id = ?1`,
 	// stored_at: when it was stored here, what it expires by (see pending.go).
-	"pendingInsert": `INSERT INTO pending_edits(conversation_id, direction, target, retract, body, ts, stored_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	"pendingInsert": `INSERT INTO pending_edits(conversation_id, direction, target, retract, body, ts, stored_at,
+		origin_id, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	"pendingExpire": `DELETE FROM pending_edits WHERE stored_at < ?`,
-	"pendingFor": `SELECT id, retract, body, ts FROM pending_edits
+	"pendingFor": `SELECT id, retract, body, ts, origin_id, message_id FROM pending_edits
 		WHERE conversation_id = ?1 AND direction = ?2 AND target IN (?3, ?4) ORDER BY ts, id`,
 	"pendingDelete": `DELETE FROM pending_edits WHERE id = ?`,
 
@@ -165,10 +166,11 @@ func (t *wtx) save(m Message) (Saved, error) {
 				break
 			}
 		}
+		ids := editIDs{origin: m.OriginID, msg: m.MessageID}
 		if m.RetractID != "" {
-			res.ID, res.Outcome, err = t.edit(conv, m.Direction, m.RetractID, true, "", ts)
+			res.ID, res.Outcome, err = t.edit(conv, m.Direction, m.RetractID, true, "", ts, ids)
 		} else {
-			res.ID, res.Outcome, err = t.edit(conv, m.Direction, m.ReplaceID, false, m.Body, ts)
+			res.ID, res.Outcome, err = t.edit(conv, m.Direction, m.ReplaceID, false, m.Body, ts, ids)
 		}
 	default:
 		res.ID, res.Outcome, err = t.insert(conv, m, ts)
@@ -239,9 +241,9 @@ func (t *wtx) conversation(peer string, ts int64) (int64, error) {
 	return id, nil
 }
 
-// findCopy looks for an earlier copy of m: same archive id, or same origin-id
-// from the same sender, or (for clients without origin-id) same id
-// attribute and text.
+// findCopy looks for an earlier copy of m in its conversation: same archive
+// id, or same origin-id from the same sender, or (for clients without
+// origin-id) same id attribute and text.
 func (t *wtx) findCopy(conv int64, m *Message) (msgRow, bool, error) {
 	var r msgRow
 	try := func(name string, args ...any) (bool, error) {
@@ -255,8 +257,18 @@ func (t *wtx) findCopy(conv int64, m *Message) (msgRow, bool, error) {
 		return true, nil
 	}
 	if m.StanzaID != "" {
-		if ok, err := try("byStanzaID", m.StanzaID); ok || err != nil {
-			return r, ok, err
+		var itsConv int64
+		err := t.queryRow("byStanzaID", m.StanzaID).Scan(&r.id, &r.state, &itsConv)
+		switch {
+		case err == nil && itsConv == conv:
+			return r, true, nil
+		case err == nil:
+			// Another conversation's message has this archive id: m is
+			// no copy of it (the id was forged or reused). It is stored
+			// without it, as an archive id names one message.
+			m.StanzaID = ""
+		case !errors.Is(err, sql.ErrNoRows):
+			return r, false, fmt.Errorf("byStanzaID: %w", err)
 		}
 	}
 	if m.OriginID != "" {
@@ -401,62 +413,31 @@ func (t *wtx) inserted(conv, id int64, m *Message, ts int64) error {
 	if _, err := t.exec("convAfterInsert", conv, ts, id, unread); err != nil {
 		return err
 	}
-	if t.w.pendingEdits == 0 || (m.OriginID == "" && m.MessageID == "") {
+	if t.w.pendingEdits == 0 {
 		return nil
 	}
-	type pendingEdit struct {
-		id      int64
-		retract bool
-		body    string
-		ts      int64
-	}
-	rows, err := t.query("pendingFor", conv, m.Direction, firstOf(m.OriginID, m.MessageID), firstOf(m.MessageID, m.OriginID))
-	if err != nil {
-		return err
-	}
-	var edits []pendingEdit
-	for rows.Next() {
-		var e pendingEdit
-		if err := rows.Scan(&e.id, &e.retract, &e.body, &e.ts); err != nil {
-			_ = rows.Close()
-			return err
-		}
-		edits = append(edits, e)
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	for _, e := range edits {
-		if _, err := t.applyEdit(conv, id, e.retract, e.body, e.ts); err != nil {
-			return err
-		}
-		if _, err := t.exec("pendingDelete", e.id); err != nil {
-			return err
-		}
-		t.w.pendingEdits--
-	}
-	return nil
+	return t.applyPending(conv, m.Direction, id, editIDs{origin: m.OriginID, msg: m.MessageID})
 }
 
 // edit applies a correction or retraction to the message of the same sender
-// (direction) in conv whose origin-id or id attribute is target, or keeps it
-// for later when that message is not stored yet.
-func (t *wtx) edit(conv int64, dir Direction, target string, retract bool, body string, ts int64) (int64, Outcome, error) {
-	var id int64
-	err := t.queryRow("byOriginID", conv, dir, target).Scan(&id, new(State))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = t.queryRow("byMessageID", conv, dir, target).Scan(&id, new(State))
+// (direction) in conv whose origin-id or id attribute is target (or that a
+// correction with that id changed: see edit_aliases.go), or keeps it for
+// later when that message is not stored yet. ids are the edit's own.
+func (t *wtx) edit(conv int64, dir Direction, target string, retract bool, body string, ts int64, ids editIDs) (int64, Outcome, error) {
+	id, found, err := t.editTarget(conv, dir, target)
+	if err != nil {
+		return 0, 0, fmt.Errorf("find %s: %w", target, err)
 	}
-	if errors.Is(err, sql.ErrNoRows) {
-		if err := t.keepPendingEdit(conv, dir, target, retract, body, ts); err != nil {
+	if !found {
+		if err := t.keepPendingEdit(conv, dir, target, retract, body, ts, ids); err != nil {
 			return 0, 0, err
 		}
 		return 0, Pending, nil
 	}
-	if err != nil {
-		return 0, 0, fmt.Errorf("find %s: %w", target, err)
-	}
 	out, err := t.applyEdit(conv, id, retract, body, ts)
+	if err == nil && !retract {
+		err = t.corrected(conv, dir, id, ids)
+	}
 	return id, out, err
 }
 

@@ -193,8 +193,8 @@ func TestMigrateFromVersion6(t *testing.T) {
 
 	s := openAt(t, path, Options{})
 	var v int
-	if err := s.rdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != 7 {
-		t.Fatalf("after Open: user_version = %d (%v), want 7", v, err)
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion {
+		t.Fatalf("after Open: user_version = %d (%v), want %d", v, err, SchemaVersion)
 	}
 	if edits, err := s.OutboxEdits(ctx); err != nil || len(edits) != 0 {
 		t.Fatalf("OutboxEdits of the migrated database = %+v, %v; want none", edits, err)

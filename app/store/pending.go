@@ -41,9 +41,9 @@ const pendingDateUndated = `UPDATE pending_edits SET stored_at = ?1 WHERE stored
 // keepPendingEdit stores an edit whose message is not stored yet, then
 // deletes the ones that waited too long, keeping the writer's count of
 // pending edits in step.
-func (t *wtx) keepPendingEdit(conv int64, dir Direction, target string, retract bool, body string, ts int64) error {
+func (t *wtx) keepPendingEdit(conv int64, dir Direction, target string, retract bool, body string, ts int64, ids editIDs) error {
 	now := pendingClock()
-	if _, err := t.exec("pendingInsert", conv, dir, target, retract, body, ts, now.UnixMilli()); err != nil {
+	if _, err := t.exec("pendingInsert", conv, dir, target, retract, body, ts, now.UnixMilli(), ids.origin, ids.msg); err != nil {
 		return err
 	}
 	t.w.pendingEdits++

@@ -178,10 +178,13 @@ CREATE TABLE outbox_edits (
 -- The queued ones, in the order they go out.
 CREATE INDEX outbox_edits_queued ON outbox_edits(after_id, id) WHERE state = 1;
 `},
+	// Chained corrections: the ids of applied corrections as aliases of
+	// the message they changed (see edit_aliases.go).
+	{Version: 8, Name: "edit aliases for chained corrections", SQL: migrationEditAliasesSQL},
 }
 
 // SchemaVersion is the schema version this package writes: the last migration's.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // ErrNewerSchema: the database was written by a newer Parley; it is left alone.
 var ErrNewerSchema = errors.New("history database is from a newer version of Parley")
