@@ -93,8 +93,21 @@ type ChatService struct {
 	inflight map[string]outgoing
 	// unverified: messages and edits a lost session wrote and the server
 	// did not acknowledge; the outbox flush leaves them until an archive
-	// check (which marks sent those the server got).
+	// check (which marks sent those the server got), or until a catch-up
+	// finds there is no archive to check (see sessionStarted).
 	unverified map[string]bool
+	// doubted: messages and edits that were written and not acknowledged
+	// when the server closed the stream with an error. One of them may be
+	// what made it close (a stanza over the server's size limit, say), so
+	// the outbox flush writes each alone (writeAlone). One that is again
+	// the only one unacknowledged when the server closes the stream with
+	// an error is refused by the server: a message is marked failed with
+	// the server's error text, an edit (which has no failed state) is
+	// poisoned, left out of this process's flushes; the queue moves on.
+	doubted  map[string]bool
+	poisoned map[string]bool
+	// settled is closed, and replaced, whenever inflight shrinks.
+	settled chan struct{}
 	// flushing: the session's catch-up and outbox flush are not done yet;
 	// Send leaves new messages to the flush (counted in deferred) so they
 	// go out after the older queued ones.
@@ -127,6 +140,13 @@ type ChatService struct {
 	owed      map[msgKey][]owedReceipt
 	receiptQ  []owedReceipt
 	receiptC  chan struct{}
+
+	// mayShowPresence reports whether a peer may see our presence (see
+	// presenceShared); set by NewService.
+	mayShowPresence func(bare string) bool
+	// sidClient's server announced urn:xmpp:sid:0 for the account: its
+	// stanza-ids by the own bare JID are its own (see stanzaIDsTrusted).
+	sidClient *xmppclient.Client
 }
 
 // outgoing is what an id in flight is: a message or an edit, to peer.
@@ -148,6 +168,7 @@ type owedReceipt struct {
 
 func newChatService(log *slog.Logger) *ChatService {
 	c := &ChatService{log: log, inflight: map[string]outgoing{}, unverified: map[string]bool{},
+		doubted: map[string]bool{}, poisoned: map[string]bool{}, settled: make(chan struct{}),
 		typing: map[string]string{}, typingTimers: map[string]*time.Timer{},
 		listeners: map[int]func(ChatChange){}, notifyC: make(chan struct{}, 1), done: make(chan struct{}),
 		owed: map[msgKey][]owedReceipt{}, receiptC: make(chan struct{}, 1)}
@@ -422,6 +443,23 @@ func (c *ChatService) handleEvent(client *xmppclient.Client, ev xmppclient.Event
 // sessionStarted: on a fresh session enable carbons now (before presence
 // and before the archive is read), then catch up and flush the outbox in
 // the background; on a resumed one only flush what never left.
+//
+// The outbox's promise: a message is queued until the server has it, then
+// sent (then delivered, read), or failed; nothing is lost and, as far as
+// the protocol can tell, nothing goes out twice. What the server has is
+// known from its acks: XEP-0198's, or without XEP-0198 a barrier ping's
+// answer (xmppclient), and, for a session lost with messages unacked, the
+// h of a refused resumption (an AckEvent before this one) or else the
+// archive (XEP-0313), which the catch-up reads before the flush writes
+// anything the lost session left unacknowledged (unverified):
+//   - archive read: those found are marked sent; the others are sent again.
+//   - catch-up failed (timeout, connection lost): they are held until a
+//     session's catch-up succeeds; nothing is written that may be a copy.
+//   - no archive (the server has none or refuses it): they are sent again,
+//     with the same id and origin-id (XEP-0359). The server may already
+//     have had some, so a peer may receive one twice on the wire, but
+//     clients that drop copies by origin-id (Parley, Conversations, Dino,
+//     Gajim) show it once; not sending would lose the ones it never got.
 func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.SessionEvent) {
 	c.mu.Lock()
 	if c.sessStop != nil {
@@ -434,11 +472,36 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 	// The engine does not resend what a lost session left unacknowledged:
 	// those messages are still queued in the history, and the outbox flush
 	// after the archive check sends the ones the server never got.
+	var lost []string // of the outbox
+	lostWhat := map[string]outgoing{}
 	for _, id := range ev.Unacked {
+		if what, ok := c.inflight[id]; ok {
+			lost = append(lost, id)
+			lostWhat[id] = what
+		}
 		delete(c.inflight, id)
 		c.unverified[id] = true
 	}
+	refused := ""
+	if ev.EndedBy != nil && stanzaFault(ev.EndedBy) {
+		if len(lost) == 1 && c.doubted[lost[0]] {
+			refused = lost[0]
+			delete(c.doubted, refused)
+			delete(c.unverified, refused)
+		} else {
+			for _, id := range lost {
+				c.doubted[id] = true
+			}
+		}
+	}
+	if refused != "" && lostWhat[refused].edit {
+		c.poisoned[refused] = true
+	}
+	c.signalSettledLocked()
 	c.mu.Unlock()
+	if refused != "" {
+		c.refuse(refused, lostWhat[refused], ev.EndedBy)
+	}
 	if !ev.Resumed {
 		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		if err := client.EnableCarbons(cctx); err != nil {
@@ -458,7 +521,8 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 				// The archive was read (what the server got is marked
 				// sent, messages and edits alike), or there is none to
 				// read: the flush may write what a lost session left
-				// unacknowledged.
+				// unacknowledged. Without an archive that resends, with
+				// the same ids, what the server may have had (see above).
 				c.mu.Lock()
 				c.unverified = map[string]bool{}
 				c.mu.Unlock()
@@ -482,6 +546,7 @@ func (c *ChatService) sessionEnded(client *xmppclient.Client) {
 		c.sessStop()
 	}
 	c.inflight = map[string]outgoing{}
+	c.signalSettledLocked()
 	changed := map[string]string{}
 	for p := range c.typing {
 		changed[p] = ""
@@ -588,10 +653,16 @@ func (c *ChatService) received(client *xmppclient.Client, m xmppclient.ChatMessa
 	if !ok {
 		return
 	}
+	if !c.stanzaIDsTrusted(client) {
+		sm.StanzaID = "" // anyone could have put it there (XEP-0359)
+	}
 	// XEP-0184: confirm receipt of a live message that asks for it, once
 	// it is committed to the history (onCommit), not before: if the write
 	// fails (the disk is full) the sender must not read "delivered".
-	receipt := live && sm.Direction == store.In && m.ReceiptRequest && m.ID != "" && client != nil
+	// Only to a sender who may see our presence (XEP-0184 §8: a receipt
+	// tells that we are online).
+	receipt := live && sm.Direction == store.In && m.ReceiptRequest && m.ID != "" && client != nil &&
+		c.presenceShared(sm.Conversation)
 	key := msgKey{sm.Conversation, sm.MessageID}
 	if receipt {
 		c.oweReceipt(key, owedReceipt{client: client, to: m.From, id: m.ID})
@@ -694,8 +765,104 @@ func (c *ChatService) acked(ids []string) {
 		}
 		c.mu.Lock()
 		delete(c.inflight, id)
+		delete(c.doubted, id)
+		c.signalSettledLocked()
 		c.mu.Unlock()
 	}
+}
+
+// signalSettledLocked wakes waitSettled; c.mu is held.
+func (c *ChatService) signalSettledLocked() {
+	close(c.settled)
+	c.settled = make(chan struct{})
+}
+
+// stanzaFault reports whether a stream error may have been caused by a
+// stanza we wrote (policy-violation for one over the size limit, bad XML,
+// ...), rather than by the server's state (shutting down, moving, a
+// conflicting login, being overloaded).
+func stanzaFault(e *xmppclient.StreamError) bool {
+	switch e.Condition {
+	case "system-shutdown", "see-other-host", "reset", "connection-timeout", "conflict", "host-gone",
+		"host-unknown", "remote-connection-failed", "not-authorized", "resource-constraint":
+		return false
+	}
+	return true
+}
+
+// refuse gives up on a message or edit the server closed the stream on
+// twice in a row: a message is marked failed with the server's words (the
+// user may retry it, or shorten it); an edit was poisoned by the caller.
+func (c *ChatService) refuse(id string, what outgoing, why *xmppclient.StreamError) {
+	text := why.Condition
+	if why.Text != "" {
+		text = why.Text + " (" + why.Condition + ")"
+	}
+	c.log.Warn("the server closed the connection twice on the same outgoing stanza; giving up on it", "id", id, "err", why)
+	if what.edit {
+		return
+	}
+	st, err := c.history()
+	if err != nil {
+		return
+	}
+	changed, err := st.SetStateByMessageID(context.Background(), what.peer, id, store.StateFailed, "the server refused it: "+text)
+	if err != nil {
+		c.log.Warn("marking a message failed", "id", id, "err", err)
+	} else if changed {
+		c.notify(ChatChange{Peers: []string{what.peer}})
+	}
+}
+
+// settleLimit bounds each wait of writeAlone: a server that stops
+// acknowledging is not waited for longer (the pinger ends a dead link).
+var settleLimit = 30 * time.Second
+
+// writeAlone writes a doubted message or edit with nothing else of the
+// outbox unacknowledged: it waits until what was written before is
+// acknowledged, writes, asks for the ack at once and waits for it. If the
+// server closes the stream meanwhile, it is the only one lost (see
+// sessionStarted).
+func (c *ChatService) writeAlone(ctx context.Context, client *xmppclient.Client, write func() error) error {
+	c.waitSettled(ctx, client)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := write(); err != nil {
+		return err
+	}
+	c.waitSettled(ctx, client)
+	return ctx.Err()
+}
+
+// waitSettled waits until nothing of the outbox is in flight (or ctx ends,
+// or settleLimit passes).
+func (c *ChatService) waitSettled(ctx context.Context, client *xmppclient.Client) {
+	t := time.NewTimer(settleLimit)
+	defer t.Stop()
+	client.RequestAck()
+	for {
+		c.mu.Lock()
+		n, ch := len(c.inflight), c.settled
+		c.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.log.Info("outbox: no acknowledgement in time; going on", "in flight", n)
+			return
+		}
+	}
+}
+
+func (c *ChatService) isDoubted(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.doubted[id]
 }
 
 func (c *ChatService) setSync(p SyncProgress) {
@@ -759,7 +926,13 @@ func (c *ChatService) flushOutbox(ctx context.Context, client *xmppclient.Client
 					held[msgKey{m.Conversation, m.MessageID}] = true
 					continue
 				}
-				if err := c.transmit(client, m, st); err != nil {
+				write := func() error { return c.transmit(client, m, st) }
+				if c.isDoubted(m.MessageID) {
+					err = c.writeAlone(ctx, client, write)
+				} else {
+					err = write()
+				}
+				if err != nil {
 					c.log.Info("outbox: not sent yet", "id", m.MessageID, "err", err)
 					return
 				}
@@ -768,15 +941,24 @@ func (c *ChatService) flushOutbox(ctx context.Context, client *xmppclient.Client
 			e := edits[0]
 			edits = edits[1:]
 			c.mu.Lock()
-			wait := c.unverified[e.ID]
+			wait, poisoned := c.unverified[e.ID], c.poisoned[e.ID]
 			c.mu.Unlock()
+			if poisoned {
+				continue // the server refuses it (see doubted)
+			}
 			if target := (msgKey{e.Conversation, e.Target}); wait || held[target] {
 				// Unverified as above, or what it changes waits: the peer
 				// must get the message, and earlier edits of it, first.
 				held[target] = true
 				continue
 			}
-			if err := c.transmitEdit(client, e, st); err != nil {
+			write := func() error { return c.transmitEdit(client, e, st) }
+			if c.isDoubted(e.ID) {
+				err = c.writeAlone(ctx, client, write)
+			} else {
+				err = write()
+			}
+			if err != nil {
 				c.log.Info("outbox: not sent yet", "id", e.ID, "err", err)
 				return
 			}
@@ -878,14 +1060,12 @@ func (c *ChatService) write(client *xmppclient.Client, o xmppclient.OutgoingMess
 	if _, err := client.SendMessage(o); err != nil {
 		c.mu.Lock()
 		delete(c.inflight, o.ID)
+		c.signalSettledLocked()
 		c.mu.Unlock()
 		return err
 	}
-	if info, ok := client.ConnInfo(); ok && !info.StreamManagement {
-		// No XEP-0198 on this stream: no ack will come. Written is the
-		// most "sent" can mean (a receipt still moves a message on).
-		c.acked([]string{o.ID})
-	}
+	// Sent when the server acknowledges it: an AckEvent, from XEP-0198 or,
+	// on a stream without it, from the engine's barrier ping.
 	return nil
 }
 
@@ -917,6 +1097,9 @@ func peerJID(peer string) (string, error) {
 func (c *ChatService) Send(ctx context.Context, peer, body string) (store.Message, error) {
 	if strings.TrimSpace(body) == "" {
 		return store.Message{}, errors.New("the message is empty")
+	}
+	if err := CheckMessageSize(body); err != nil {
+		return store.Message{}, err // never queued: the server would close the stream on it
 	}
 	p, err := peerJID(peer)
 	if err != nil {
@@ -979,6 +1162,11 @@ func (c *ChatService) edit(ctx context.Context, peer string, target store.Messag
 	if !retract && strings.TrimSpace(body) == "" {
 		return errors.New("the corrected message is empty")
 	}
+	if !retract {
+		if err := CheckMessageSize(body); err != nil {
+			return err
+		}
+	}
 	ref := target.OriginID
 	if ref == "" {
 		ref = target.MessageID
@@ -1015,10 +1203,21 @@ func (c *ChatService) edit(ctx context.Context, peer string, target store.Messag
 // editWaits reports whether e must be left to a later outbox flush rather
 // than written now: what it changes is still queued and not written (the
 // message, or an earlier edit of it), and the peer must get that first.
+//
+// What is in flight is read before the history: an ack in between writes
+// "sent" to the history before it forgets the id in flight, so nothing
+// acked meanwhile is seen as neither (queued in the history read after,
+// and not in flight), which would hold the edit until the next session.
 func (c *ChatService) editWaits(ctx context.Context, st *store.Store, e store.Edit, target store.Message) bool {
+	c.mu.Lock()
+	written := make(map[string]bool, len(c.inflight))
+	for id := range c.inflight {
+		written[id] = true
+	}
+	c.mu.Unlock()
 	if target.ID != 0 {
 		cur, err := st.Get(ctx, target.ID)
-		if err == nil && cur.State == store.StateQueued && !c.isInflight(cur.MessageID) {
+		if err == nil && cur.State == store.StateQueued && !written[cur.MessageID] {
 			return true
 		}
 	}
@@ -1027,7 +1226,7 @@ func (c *ChatService) editWaits(ctx context.Context, st *store.Store, e store.Ed
 		return true // the flush finds out
 	}
 	for _, x := range edits {
-		if x.ID != e.ID && x.Conversation == e.Conversation && x.Target == e.Target && !c.isInflight(x.ID) {
+		if x.ID != e.ID && x.Conversation == e.Conversation && x.Target == e.Target && !written[x.ID] {
 			return true
 		}
 	}
@@ -1108,7 +1307,9 @@ func (c *ChatService) MarkRead(ctx context.Context, peer string, upTo store.Mess
 			}
 		}
 	}
-	if found {
+	// Not to a peer who may not see our presence (XEP-0333: a marker,
+	// like a receipt, tells that we are online).
+	if found && c.presenceShared(peer) {
 		if client := c.currentClient(); client != nil {
 			to, err := xmppclient.ParseJID(peer)
 			if err == nil {

@@ -26,6 +26,11 @@ var cutPassesAfter atomic.Int32
 // errPassCut is the failure cutPassesAfter causes.
 var errPassCut = errors.New("archive pass cut short (test)")
 
+// failPasses, when set, makes every archive pass fail before its first
+// page, as an archive that cannot be reached would; tests set it
+// (export_outbox_test.go) to keep a catch-up from checking the outbox.
+var failPasses atomic.Bool
+
 // catchUp reads what the archive got since the last message seen. It
 // leaves the progress active: resumeGaps, given the pass, ends it.
 func (c *ChatService) catchUp(ctx context.Context, client *xmppclient.Client) (*archivePass, error) {
@@ -111,6 +116,7 @@ func (c *ChatService) archiveTakesIDs(ctx context.Context, client *xmppclient.Cl
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	info, err := client.DiscoInfo(dctx, client.JID().Bare(), "")
+	c.learnStanzaIDs(client, info) // the same answer says whether stanza-ids are the server's
 	if err != nil {
 		c.log.Info("archive features unknown", "err", err)
 		return false
@@ -182,7 +188,7 @@ func (p *archivePass) fill(ctx context.Context, g store.Gap, o fillOptions) erro
 	gapID := g.ID // touched only by the storing goroutines, one after the other
 	var ceiling time.Time
 	for pages := 0; ; pages++ {
-		if cut := int(cutPassesAfter.Load()); cut > 0 && pages >= cut {
+		if cut := int(cutPassesAfter.Load()); cut > 0 && pages >= cut || failPasses.Load() {
 			_ = waitStored()
 			return errPassCut
 		}

@@ -216,6 +216,8 @@ func TestChatSendReceiveWithSlixmpp(t *testing.T) {
 	bobJID, bobPass := srv.NewUser(t, "slix")
 	bob := srv.Slixmpp(t, bobJID, bobPass)
 	ctx := chatCtx(t)
+	// Receipts and markers go only to those who may see our presence.
+	letSeePresence(t, a, bobJID, func() error { return bob.Subscribe(a.JID, "", "") })
 
 	sent, err := cs.Send(ctx, bobJID, "hello from Parley")
 	if err != nil {
@@ -379,6 +381,7 @@ func TestChatCarbonsBetweenTwoResources(t *testing.T) {
 	bobJID, bobPass := srv.NewUser(t, "slix")
 	bob := srv.Slixmpp(t, bobJID, bobPass)
 	ctx := chatCtx(t)
+	letSeePresence(t, one, bobJID, func() error { return bob.Subscribe(one.JID, "", "") }) // for one's receipt
 	oneFull, twoFull := one.Svc.Status().JID, two.Svc.Status().JID
 	if oneFull == twoFull || bareOf(oneFull) != one.JID {
 		t.Fatalf("resources %s and %s: want two resources of %s", oneFull, twoFull, one.JID)
@@ -748,7 +751,12 @@ func startProxy(t *testing.T, srv *apptest.Server) (*xmpptest.Proxy, string, int
 // them sent. In "held", none reached the server (a silent break held them
 // in the proxy); in "some on the server", the first ones did reach the
 // server (and the peer) before the break, so the restart must find them in
-// the archive instead of sending them again.
+// the archive instead of sending them again. In "no archive", the server
+// keeps none, so nothing tells which ones it got: all are sent again with
+// their ids and origin-ids, and the test asserts what the receiving client
+// shows (a Parley, which drops copies by origin-id): each stored once. It
+// cannot assert one stanza each on the wire, which no protocol promises
+// without an archive or an XEP-0198 count.
 func TestChatOutboxSurvivesSIGKILL(t *testing.T) {
 	if raw := os.Getenv(chatChildEnv); raw != "" {
 		runChatChild(t, raw)
@@ -756,6 +764,64 @@ func TestChatOutboxSurvivesSIGKILL(t *testing.T) {
 	}
 	t.Run("held", func(t *testing.T) { testOutboxAfterSIGKILL(t, 0, 10) })
 	t.Run("some on the server", func(t *testing.T) { testOutboxAfterSIGKILL(t, 10, 10) })
+	t.Run("no archive", func(t *testing.T) { testOutboxAfterSIGKILLNoArchive(t, 10, 10) })
+}
+
+func testOutboxAfterSIGKILLNoArchive(t *testing.T, onServer, held int) {
+	srv := apptest.StartPrivate(t) // MAM off
+	a := srv.NewChatAccount(t, "crash")
+	b := srv.NewChatAccount(t, "crashpeer")
+	b.Start(t)
+	px, host, port := startProxy(t, srv)
+	child := startChatChild(t, chatChildConfig{Dir: a.Dir, JID: a.JID, Password: a.Password, Host: host, Port: port,
+		Peer: b.JID, NoAcks: true})
+	child.await(t, "online")
+	child.do(t, fmt.Sprintf("send %d early", onServer), "sent")
+	want := numbered("early", 1, onServer, 3)
+	last := want[len(want)-1]
+	waitHistory(t, b.Chats(), a.JID, "the early messages at the peer", hasBody(store.In, last))
+	px.Pause()
+	child.do(t, fmt.Sprintf("send %d held", held), "sent")
+	// None acked; the early ones stay queued unless the peer's receipts
+	// moved them to delivered (Parley sends none to a stranger: XEP-0184
+	// §8), and queued ones are all sent again after the restart.
+	st := child.do(t, "states", "states")
+	var queued, sent, other int
+	if _, err := fmt.Sscanf(st, "states queued=%d sent=%d other=%d", &queued, &sent, &other); err != nil ||
+		sent != 0 || queued+other != onServer+held || queued < held {
+		t.Fatalf("before the kill the child's outbox is %q; want none sent (no acks), the %d held queued", st, held)
+	}
+	t.Logf("before the kill: %s", st)
+	child.kill(t)
+	px.Close()
+
+	a.Start(t)
+	cs := a.Chats()
+	total := onServer + held
+	own := waitHistory(t, cs, b.JID, "every message sent (or delivered)", func(msgs []store.Message) bool {
+		n := 0
+		for _, m := range msgs {
+			if m.Direction == store.Out && m.State != store.StateQueued && m.State != store.StateFailed {
+				n++
+			}
+		}
+		return n == total
+	})
+	if len(own) != total {
+		t.Errorf("history after the restart: %s; want the %d messages once", apptest.DescribeMessages(own), total)
+	}
+	if _, err := cs.Send(chatCtx(t), b.JID, "sentinel"); err != nil {
+		t.Fatal(err)
+	}
+	want = append(append(want, numbered("held", 1, held, 3)...), "sentinel")
+	msgs := waitHistory(t, b.Chats(), a.JID, "the sentinel at the peer", hasBody(store.In, "sentinel"))
+	var got []string
+	for _, m := range msgs {
+		if m.Direction == store.In {
+			got = append(got, m.Body)
+		}
+	}
+	checkSequence(t, "messages stored by the receiving Parley", got, want)
 }
 
 func testOutboxAfterSIGKILL(t *testing.T, onServer, held int) {

@@ -276,6 +276,8 @@ func NewService(opts Options) (*Service, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.contacts = newContactsService(s.log)
 	s.chats = newChatService(s.log)
+	// Receipts and markers go only to those the roster lets see our presence.
+	s.chats.mayShowPresence = s.contacts.sharesPresenceWith
 	if s.profile != nil {
 		// The last known roster and the history show at once, before any login.
 		s.contacts.useProfile(s.profile, s.profile.Settings().JID)

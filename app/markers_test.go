@@ -58,6 +58,8 @@ func TestDisplayedMarkersOnlyForMarkable(t *testing.T) {
 	a.Start(t)
 	cs := a.Chats()
 	waitSync(t, cs, "the first catch-up", func(p app.SyncProgress) bool { return !p.Active })
+	// Markers go only to those who may see our presence.
+	letSeePresence(t, a, bobJID, rawSubscribe(bob, a.JID))
 
 	sendMarkable := func(body, id string) {
 		t.Helper()

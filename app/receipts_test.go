@@ -72,6 +72,8 @@ func TestReceiptOnlyForStoredMessages(t *testing.T) {
 	bobJID, bobPass := srv.NewUser(t, "slix")
 	bob := srv.Slixmpp(t, bobJID, bobPass)
 	ctx := chatCtx(t)
+	// Receipts go only to those who may see our presence.
+	letSeePresence(t, a, bobJID, func() error { return bob.Subscribe(a.JID, "", "") })
 
 	refuseBodies(t, ctx, a.Dir, "refused:")
 	problems := make(chan string, 16)

@@ -698,6 +698,12 @@ func TestChatWithPeerOverServer(t *testing.T) {
 	srv := apptest.Shared(t)
 	me := srv.LogIn(t, "uichatme")
 	bob := srv.LogIn(t, "uichatbob")
+	// Receipts and markers go only to contacts who may see our presence;
+	// named by the address, as the checks below expect.
+	apptest.Befriend(t, me, bob, "")
+	if err := me.Contacts().Rename(ctxFor(t), bob.JID, bob.JID); err != nil {
+		t.Fatal(err)
+	}
 	cid := srv.JID("uichatcid")
 	h := openChats(t, me.Svc, fyne.NewSize(900, 700), false)
 	ctx := ctxFor(t)

@@ -735,6 +735,12 @@ func (c *ChatsView) send() {
 	if peer == "" || strings.TrimSpace(text) == "" {
 		return
 	}
+	// Too long to send (the server would close the connection on it):
+	// say so, and leave the text (and an edit) in the composer to shorten.
+	if err := app.CheckMessageSize(text); err != nil {
+		c.setStatus(app.UserMessage(err), widget.DangerImportance)
+		return
+	}
 	if c.idle != nil {
 		c.idle.Stop()
 	}

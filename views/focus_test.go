@@ -105,6 +105,12 @@ func TestFocusFollowsAppLifecycle(t *testing.T) {
 		foreground(t, false)()
 	})
 	h.waitOnline(jid)
+	// Markers go only to contacts who may see our presence; named by the
+	// address, as the notifications checked below are.
+	apptest.Befriend(t, &apptest.Account{JID: jid, Svc: h.svc}, bob, "")
+	if err := h.svc.Contacts().Rename(ctx, bob.JID, bob.JID); err != nil {
+		t.Fatal(err)
+	}
 	bobSends("first")
 	h.ui.waitUI(t, "the unread count in the title", waitFor, func() bool { return h.w.Window().Title() == title(" (1)") })
 	waitCond(t, "a notification for the message that came while away", func() bool { return len(a.notifications()) == 1 })
