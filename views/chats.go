@@ -114,6 +114,7 @@ type ChatsView struct {
 	byJID      map[string]*app.Contact
 	typing     map[string]string // peer -> chat state
 	drafts     map[string]string // composer text kept this session, by peer
+	draftW     *draftWriter      // writes them to the history in order
 	marked     map[string]store.Cursor
 
 	// Editing (correcting) our last message.
@@ -168,6 +169,7 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	if c.do == nil {
 		c.do = fyne.Do
 	}
+	c.draftW = newDraftWriter(svc.SetDraft)
 	// Work finishing after Stop has nothing left to update (nor a UI
 	// goroutine, after the app quit).
 	run := c.do
@@ -301,8 +303,8 @@ func (c *ChatsView) Stop() <-chan struct{} {
 	saveDraft := func(context.Context) {}
 	if peer := c.chat.peer; peer != "" {
 		if text := c.currentDraft(); text != c.draftFor(peer) {
-			svc := c.svc
-			saveDraft = func(ctx context.Context) { _ = svc.SetDraft(ctx, peer, text) }
+			w, t := c.draftW, c.draftW.ticket(peer)
+			saveDraft = func(ctx context.Context) { _, _ = w.write(ctx, t, peer, text) }
 		}
 		// XEP-0085: closing the chat (the window, or logging out) ends our
 		// part in it.
@@ -648,8 +650,9 @@ func (c *ChatsView) saveDraft(peer, text string) {
 		return
 	}
 	c.drafts[peer] = text
+	t := c.draftW.ticket(peer) // an earlier write still waiting is skipped
 	go func() {
-		if err := c.svc.SetDraft(c.ctx, peer, text); err == nil {
+		if wrote, err := c.draftW.write(c.ctx, t, peer, text); wrote && err == nil {
 			c.do(func() { c.list.list.Refresh() })
 		}
 	}()
