@@ -649,10 +649,17 @@ func (l *lockedBuffer) String() string {
 
 func startChatChild(t *testing.T, cfg chatChildConfig) *chatChild {
 	t.Helper()
+	return startChild(t, "TestChatOutboxSurvivesSIGKILL", chatChildEnv, cfg)
+}
+
+// startChild runs this test binary's test (which plays the child when env
+// holds its configuration) with cfg, reading its "CHILD " answers.
+func startChild(t *testing.T, test, env string, cfg chatChildConfig) *chatChild {
+	t.Helper()
 	raw, _ := json.Marshal(cfg)
 	c := &chatChild{lines: make(chan string, 64), stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	c.cmd = exec.Command(os.Args[0], "-test.run=^TestChatOutboxSurvivesSIGKILL$", "-test.count=1", "-test.timeout=5m")
-	c.cmd.Env = append(os.Environ(), chatChildEnv+"="+string(raw))
+	c.cmd = exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.timeout=5m")
+	c.cmd.Env = append(os.Environ(), env+"="+string(raw))
 	c.cmd.Stderr = c.stderr
 	var err error
 	if c.stdin, err = c.cmd.StdinPipe(); err != nil {

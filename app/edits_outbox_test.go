@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -229,48 +228,10 @@ func runEditChild(t *testing.T, raw string) {
 	}
 }
 
-// startEditChild starts the child (as startChatChild does for the
-// outbox test).
+// startEditChild starts the child of TestEditOutboxSurvivesSIGKILL.
 func startEditChild(t *testing.T, cfg chatChildConfig) *chatChild {
 	t.Helper()
-	raw, _ := json.Marshal(cfg)
-	c := &chatChild{lines: make(chan string, 64), stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	c.cmd = exec.Command(os.Args[0], "-test.run=^TestEditOutboxSurvivesSIGKILL$", "-test.count=1", "-test.timeout=5m")
-	c.cmd.Env = append(os.Environ(), editChildEnv+"="+string(raw))
-	c.cmd.Stderr = c.stderr
-	var err error
-	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := c.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var out lockedBuffer
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), "CHILD "); ok {
-				c.lines <- rest
-			} else {
-				out.Write([]byte(sc.Text() + "\n"))
-			}
-		}
-		close(c.lines)
-		_ = c.cmd.Wait()
-		close(c.exited)
-	}()
-	t.Cleanup(func() {
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-		if t.Failed() {
-			t.Logf("child stdout:\n%s\nchild stderr:\n%s", out.String(), c.stderr.String())
-		}
-	})
-	return c
+	return startChild(t, "TestEditOutboxSurvivesSIGKILL", editChildEnv, cfg)
 }
 
 // TestEditOutboxSurvivesSIGKILL: Parley (a child process, never asking

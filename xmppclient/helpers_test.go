@@ -148,3 +148,25 @@ func connect(t testing.TB, cfg xmppclient.Config) (*xmppclient.Client, *recorder
 func online(c *xmppclient.Client) func([]xmppclient.Event) bool {
 	return func([]xmppclient.Event) bool { return c.State() == xmppclient.StateOnline }
 }
+
+// rawPeer makes a user named after prefix and connects a raw client as
+// it, closed when the test ends.
+func rawPeer(t *testing.T, srv *xmpptest.Server, prefix string) *xmpptest.RawPeer {
+	t.Helper()
+	user, pass := srv.NewUser(t, prefix)
+	return dialRaw(t, srv, user, pass)
+}
+
+// proxiedConfig is the configuration of user, connecting through a proxy
+// to srv (closed when the test ends) that the test can pause or cut.
+func proxiedConfig(t testing.TB, srv *xmpptest.Server, user, pass string) (xmppclient.Config, *xmpptest.Proxy) {
+	t.Helper()
+	proxy, err := xmpptest.StartProxy(srv.C2SAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	cfg := clientConfig(t, srv, user, pass)
+	dialVia(t, &cfg, proxy.Addr())
+	return cfg, proxy
+}

@@ -214,12 +214,7 @@ func TestForgedCarbonAndArchiveResultAreDropped(t *testing.T) {
 func TestArchivePagingInOrder(t *testing.T) {
 	srv := xmpptest.Shared(t)
 	user, pass := srv.NewUser(t, "arch")
-	peerUser, peerPass := srv.NewUser(t, "archpeer")
-	peer, err := xmpptest.DialRaw(srv, peerUser, peerPass, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
+	peer := rawPeer(t, srv, "archpeer")
 	const n = 45
 	if err := peer.SendMessages(srv.JID(user), n, "arch"); err != nil {
 		t.Fatal(err)

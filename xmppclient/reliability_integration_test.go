@@ -49,13 +49,8 @@ func TestFiveThousandConcurrentPings(t *testing.T) {
 func TestBurstOfMessagesArrivesInOrder(t *testing.T) {
 	srv := xmpptest.Shared(t)
 	user, pass := srv.NewUser(t, "burst")
-	peerUser, peerPass := srv.NewUser(t, "burstpeer")
+	peer := rawPeer(t, srv, "burstpeer")
 	c, rec := connect(t, clientConfig(t, srv, user, pass))
-	peer, err := xmpptest.DialRaw(srv, peerUser, peerPass, "peer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
 	const n = 2000
 	if err := peer.SendMessages(c.JID().String(), n, "burst"); err != nil {
 		t.Fatal(err)
@@ -78,13 +73,8 @@ func TestBurstOfMessagesArrivesInOrder(t *testing.T) {
 func TestUndecodableStanzasAreSkipped(t *testing.T) {
 	srv := xmpptest.Shared(t)
 	user, pass := srv.NewUser(t, "junk")
-	peerUser, peerPass := srv.NewUser(t, "junkpeer")
+	peer := rawPeer(t, srv, "junkpeer")
 	c, rec := connect(t, clientConfig(t, srv, user, pass))
-	peer, err := xmpptest.DialRaw(srv, peerUser, peerPass, "peer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
 	to := c.JID().String()
 	junk := []string{
 		// unknown nested payloads
@@ -231,13 +221,7 @@ func TestOnlineAgainAfterServerCrashAndRestart(t *testing.T) {
 func TestSilentBreakIsDetectedByPing(t *testing.T) {
 	srv := xmpptest.Shared(t)
 	user, pass := srv.NewUser(t, "silent")
-	proxy, err := xmpptest.StartProxy(srv.C2SAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	cfg := clientConfig(t, srv, user, pass)
-	dialVia(t, &cfg, proxy.Addr())
+	cfg, proxy := proxiedConfig(t, srv, user, pass)
 	cfg.PingInterval = 500 * time.Millisecond
 	cfg.PingTimeout = 500 * time.Millisecond
 	c, rec := connect(t, cfg)
@@ -253,19 +237,8 @@ func TestSilentBreakIsDetectedByPing(t *testing.T) {
 func TestSendWhileDisconnectedIsQueuedForResume(t *testing.T) {
 	srv := xmpptest.Shared(t)
 	user, pass := srv.NewUser(t, "queue")
-	peerUser, peerPass := srv.NewUser(t, "queuepeer")
-	peer, err := xmpptest.DialRaw(srv, peerUser, peerPass, "peer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	proxy, err := xmpptest.StartProxy(srv.C2SAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	cfg := clientConfig(t, srv, user, pass)
-	dialVia(t, &cfg, proxy.Addr())
+	peer := rawPeer(t, srv, "queuepeer")
+	cfg, proxy := proxiedConfig(t, srv, user, pass)
 	cfg.ReconnectMin = 2 * time.Second
 	c, rec := connect(t, cfg)
 	proxy.KillAll()
@@ -339,13 +312,7 @@ func TestReconnectStopsOnAuthenticationFailure(t *testing.T) {
 func TestFreshSessionReportsUnackedMessagesWithoutResending(t *testing.T) {
 	srv := xmpptest.NewProsody(t, xmpptest.ProsodyOptions{})
 	user, pass := srv.NewUser(t, "unacked")
-	proxy, err := xmpptest.StartProxy(srv.C2SAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	cfg := clientConfig(t, srv, user, pass)
-	dialVia(t, &cfg, proxy.Addr())
+	cfg, proxy := proxiedConfig(t, srv, user, pass)
 	cfg.AckInterval = time.Hour // no ack requests: the messages stay unacked
 	cfg.AckEvery = 1000
 	c, rec := connect(t, cfg)
