@@ -624,6 +624,8 @@ func (c *ChatService) received(client *xmppclient.Client, m xmppclient.ChatMessa
 				c.log.Warn("marking a message failed", "err", err)
 			} else if changed {
 				c.notify(ChatChange{Peers: []string{peer}})
+			} else {
+				c.editRefused(st, peer, m.ID, m.Error)
 			}
 		}
 		return
@@ -675,6 +677,26 @@ func (c *ChatService) received(client *xmppclient.Client, m xmppclient.ChatMessa
 		}
 		c.log.Warn("storing a message", "from", m.From, "err", err)
 	}
+}
+
+// editRefused tells the user when an error answers one of our
+// corrections or retractions (id, to peer): the history shows the change,
+// but the peer did not get it. An edit has no state to show that in, so it
+// goes out as a ChatChange.Problem.
+func (c *ChatService) editRefused(st *store.Store, peer, id string, why *xmppclient.StanzaError) {
+	e, err := st.GetEdit(context.Background(), id)
+	if err != nil || e.Conversation != peer {
+		return // not ours, or not from where it went
+	}
+	what := "correction"
+	if e.Retract {
+		what = "retraction"
+	}
+	reason := why.Condition
+	if why.Text != "" {
+		reason += ": " + why.Text
+	}
+	c.notify(ChatChange{Peers: []string{peer}, Problem: fmt.Sprintf("Your %s of a message to %s was not delivered (%s).", what, peer, reason)})
 }
 
 func (c *ChatService) setState(st *store.Store, peer, msgID string, s store.State) {

@@ -139,3 +139,54 @@ func TestErrorReplyMarksMessageFailed(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorReplyToACorrectionIsReported: the peer's client answers a
+// correction with an error. The history keeps the corrected text (the
+// user made it), and the user is told that the peer did not get it: a
+// ChatChange.Problem naming the correction and the peer.
+func TestErrorReplyToACorrectionIsReported(t *testing.T) {
+	srv := apptest.Shared(t)
+	a := srv.NewChatAccount(t, "errfix")
+	a.Start(t)
+	cs := a.Chats()
+	ctx := chatCtx(t)
+	bobJID, bobPass := srv.NewUser(t, "errfixbob")
+	bob := srv.Raw(t, bobJID, bobPass, "raw")
+
+	sent, err := cs.Send(ctx, bobJID, "teh plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := rawMessageWithID(t, bob, sent.MessageID)
+	waitState(t, cs, sent.ID, store.StateSent, "the server acked it")
+	problems := make(chan string, 4)
+	unsub := cs.Subscribe(func(ch app.ChatChange) {
+		if ch.Problem != "" {
+			problems <- ch.Problem
+		}
+	})
+	defer unsub()
+	if err := cs.Correct(ctx, bobJID, sent, "the plan"); err != nil {
+		t.Fatal(err)
+	}
+	ctxWait, cancel := context.WithTimeout(ctx, chatWait)
+	defer cancel()
+	fix, err := bob.WaitFor(ctxWait, func(m xmpptest.RawMessage) bool { return strings.Contains(m.Raw, "urn:xmpp:message-correct:0") })
+	if err != nil {
+		t.Fatalf("bob did not get the correction: %v", err)
+	}
+	if err := bob.SendRaw(errorReply(in.From, fix.ID, "not-acceptable", "no corrections here")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-problems:
+		if !strings.Contains(p, "correction") || !strings.Contains(p, bobJID) || !strings.Contains(p, "no corrections here") {
+			t.Errorf("the problem reported: %q; want it to name the correction, %s and the peer's words", p, bobJID)
+		}
+	case <-ctxWait.Done():
+		t.Fatal("bob's client refused the correction, but the user was not told")
+	}
+	if m, err := cs.Message(ctx, sent.ID); err != nil || m.Body != "the plan" || m.State == store.StateFailed {
+		t.Errorf("the corrected message: %+v %v; want the corrected text kept, not failed", m, err)
+	}
+}
