@@ -199,6 +199,7 @@ type convRowView struct {
 	badge    *unreadBadge
 	top      *fyne.Container
 	bottom   *fyne.Container
+	badgeBox *fyne.Container
 }
 
 func newConvRowView(l *convList) *convRowView {
@@ -214,7 +215,8 @@ func newConvRowView(l *convList) *convRowView {
 	r.preview.SizeName = theme.SizeNameCaptionText
 	r.badge = newUnreadBadge()
 	r.top = container.NewBorder(nil, nil, nil, r.when, r.name)
-	r.bottom = container.NewBorder(nil, nil, nil, container.NewCenter(r.badge), r.preview)
+	r.badgeBox = container.NewCenter(r.badge)
+	r.bottom = container.NewBorder(nil, nil, nil, r.badgeBox, r.preview)
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -227,6 +229,7 @@ func (r *convRowView) update(id int) {
 		return
 	}
 	conv := &r.l.convs[id]
+	was := r.look()
 	ct := c.contactFor(conv.Peer)
 	r.avatar.set(ct, c.avatars.get(ct.AvatarHash))
 	setText(r.name, ct.Name)
@@ -249,9 +252,36 @@ func (r *convRowView) update(id int) {
 		setText(r.preview, text)
 	}
 	r.badge.set(conv.Unread)
-	r.top.Refresh()
-	r.bottom.Refresh()
+	if r.look() != was {
+		// The labels refreshed themselves; what changed size needs its
+		// place again. Refreshing the rows' containers instead would
+		// measure every label of every visible row again, on each change
+		// of the list (opening a chat, a message in another one).
+		relayout(r.top)
+		relayout(r.badgeBox)
+		relayout(r.bottom)
+	}
 	showIf(r.selected, conv.Peer == r.l.selected)
+}
+
+// convRowLook is what decides the size of a conversation row's parts.
+type convRowLook struct {
+	name, when, preview string
+	previewStyle        fyne.TextStyle
+	badge               int
+	badgeShown          bool
+}
+
+func (r *convRowView) look() convRowLook {
+	return convRowLook{name: r.name.Text, when: r.when.Text, preview: r.preview.Text, previewStyle: r.preview.TextStyle,
+		badge: r.badge.count, badgeShown: r.badge.Visible()}
+}
+
+// relayout places a container's objects again at its current size.
+func relayout(c *fyne.Container) {
+	if c.Layout != nil {
+		c.Layout.Layout(c.Objects, c.Size())
+	}
 }
 
 // Tapped opens the chat.
