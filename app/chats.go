@@ -1365,10 +1365,13 @@ func (c *ChatService) StartConversation(ctx context.Context, peer string) (strin
 	if err != nil {
 		return "", err
 	}
-	if err := st.StartConversation(ctx, p, time.Now()); err != nil {
+	started, err := st.StartConversation(ctx, p, time.Now())
+	if err != nil {
 		return "", err
 	}
-	c.notify(ChatChange{Peers: []string{p}})
+	if started {
+		c.notify(ChatChange{Peers: []string{p}})
+	}
 	return p, nil
 }
 

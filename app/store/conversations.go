@@ -212,20 +212,45 @@ func (s *Store) SetDraft(ctx context.Context, peer, text string) error {
 // one, or one not listed yet (no message nor start time: it only held an
 // edit waiting for its message), is started as of at, so it shows at the
 // top until messages place it. An existing one keeps its place: opening a
-// chat is not activity.
-func (s *Store) StartConversation(ctx context.Context, peer string, at time.Time) error {
-	err := s.do(ctx, func(t *wtx) error {
+// chat is not activity. started reports whether the list changed. Opening
+// a listed conversation only reads (it does not wait behind the writer,
+// which may be busy storing a catch-up).
+func (s *Store) StartConversation(ctx context.Context, peer string, at time.Time) (started bool, err error) {
+	var listed bool
+	err = s.rdb.QueryRowContext(ctx, `SELECT last_activity != 0 OR last_message_id IS NOT NULL
+		FROM conversations WHERE peer = ?`, peer).Scan(&listed)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("start conversation with %s: %w", peer, err)
+	}
+	if listed {
+		return false, nil
+	}
+	err = s.do(ctx, func(t *wtx) error {
+		started = false
+		var id int64
+		switch err := t.queryRow("convByPeer", peer).Scan(&id); {
+		case errors.Is(err, sql.ErrNoRows):
+			started = true // created below
+		case err != nil:
+			return err
+		}
 		conv, err := t.conversation(peer, at.UnixMilli())
 		if err != nil {
 			return err
 		}
-		_, err = t.exec("convStart", conv, at.UnixMilli())
-		return err
+		res, err := t.exec("convStart", conv, at.UnixMilli())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			started = true
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("start conversation with %s: %w", peer, err)
+		return false, fmt.Errorf("start conversation with %s: %w", peer, err)
 	}
-	return nil
+	return started, nil
 }
 
 // DeleteConversation deletes the conversation with peer and all its messages.

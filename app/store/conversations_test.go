@@ -37,10 +37,15 @@ func TestStartConversationKeepsOrder(t *testing.T) {
 	mustSave(t, s, in(alice, "a", 1))
 	mustSave(t, s, out(bob, "b", 2))
 	mustSave(t, s, in(carol, "c", 3))
-	start := func(peer string, at time.Duration) {
+	// start opens peer's chat; started says whether the list must change.
+	start := func(peer string, at time.Duration, started bool) {
 		t.Helper()
-		if err := s.StartConversation(ctx, peer, base.Add(at)); err != nil {
+		got, err := s.StartConversation(ctx, peer, base.Add(at))
+		if err != nil {
 			t.Fatal(err)
+		}
+		if got != started {
+			t.Errorf("opening %s: started = %v, want %v", peer, got, started)
 		}
 	}
 	want := func(what string, peers ...string) map[string]time.Time {
@@ -54,8 +59,8 @@ func TestStartConversationKeepsOrder(t *testing.T) {
 
 	want("by the last messages", carol, bob, alice)
 	// Opening old chats (the oldest, then the middle one) moves nothing.
-	start(alice, time.Hour)
-	start(bob, time.Hour+time.Second)
+	start(alice, time.Hour, false)
+	start(bob, time.Hour+time.Second, false)
 	at := want("after opening existing chats", carol, bob, alice)
 	if !at[alice].Equal(base.Add(time.Second)) {
 		t.Errorf("alice's activity %v, want her last message's time %v", at[alice], base.Add(time.Second))
@@ -63,9 +68,9 @@ func TestStartConversationKeepsOrder(t *testing.T) {
 
 	// A chat the user starts, with no messages yet, goes on top; opening
 	// it again later does not move it nor change its time.
-	start(dave, 2*time.Hour)
+	start(dave, 2*time.Hour, true)
 	want("after starting a chat", dave, carol, bob, alice)
-	start(dave, 3*time.Hour)
+	start(dave, 3*time.Hour, false)
 	if at := want("after opening the new chat again", dave, carol, bob, alice); !at[dave].Equal(base.Add(2 * time.Hour)) {
 		t.Errorf("dave's start time %v moved to %v", base.Add(2*time.Hour), at[dave])
 	}
@@ -76,7 +81,7 @@ func TestStartConversationKeepsOrder(t *testing.T) {
 		t.Fatalf("retraction of an unknown message: %v", r.Outcome)
 	}
 	want("with eve's pending retraction", dave, carol, bob, alice)
-	start(eve, 4*time.Hour)
+	start(eve, 4*time.Hour, true)
 	want("after starting eve's chat", eve, dave, carol, bob, alice)
 
 	// Messages place chats: a new one in an old chat moves it above
