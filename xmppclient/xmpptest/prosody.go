@@ -239,11 +239,11 @@ func (s *Server) prosodyCreateUsers(names []string, pass string) error {
 	for i, n := range names {
 		lines[i] = "user:create(" + luaString(s.JID(n)) + ", " + luaString(pass) + ")"
 	}
-	res, err := s.adminRun(lines)
-	if err != nil { // admin socket unusable: one prosodyctl call per user
+	res, adminErr := s.adminRun(lines)
+	if adminErr != nil { // admin socket unusable: one prosodyctl call per user
 		for _, n := range names {
 			if err := s.prosodyctl("register", n, s.Domain, pass); err != nil {
-				return err
+				return fmt.Errorf("%w (after the admin socket failed: %v)", err, adminErr)
 			}
 		}
 		return nil
