@@ -99,7 +99,7 @@ type ChatService struct {
 	// doubted: messages and edits that were written and not acknowledged
 	// when the server closed the stream with an error. One of them may be
 	// what made it close (a stanza over the server's size limit, say), so
-	// the outbox flush writes each alone (writeAlone). One that is again
+	// the outbox flush writes each alone (writeQueued). One that is again
 	// the only one unacknowledged when the server closes the stream with
 	// an error is refused by the server: a message is marked failed with
 	// the server's error text, an edit (which has no failed state) is
@@ -836,16 +836,22 @@ func (c *ChatService) refuse(id string, what outgoing, why *xmppclient.StreamErr
 	}
 }
 
-// settleLimit bounds each wait of writeAlone: a server that stops
+// settleLimit bounds each wait of writeQueued: a server that stops
 // acknowledging is not waited for longer (the pinger ends a dead link).
 var settleLimit = 30 * time.Second
 
-// writeAlone writes a doubted message or edit with nothing else of the
+// writeQueued writes the outbox's message or edit id with write: at once,
+// or, when it is doubted (see sessionStarted), with nothing else of the
 // outbox unacknowledged: it waits until what was written before is
 // acknowledged, writes, asks for the ack at once and waits for it. If the
-// server closes the stream meanwhile, it is the only one lost (see
-// sessionStarted).
-func (c *ChatService) writeAlone(ctx context.Context, client *xmppclient.Client, write func() error) error {
+// server closes the stream meanwhile, it is the only one lost.
+func (c *ChatService) writeQueued(ctx context.Context, client *xmppclient.Client, id string, write func() error) error {
+	c.mu.Lock()
+	doubted := c.doubted[id]
+	c.mu.Unlock()
+	if !doubted {
+		return write()
+	}
 	c.waitSettled(ctx, client)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -879,12 +885,6 @@ func (c *ChatService) waitSettled(ctx context.Context, client *xmppclient.Client
 			return
 		}
 	}
-}
-
-func (c *ChatService) isDoubted(id string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.doubted[id]
 }
 
 func (c *ChatService) setSync(p SyncProgress) {
@@ -948,13 +948,7 @@ func (c *ChatService) flushOutbox(ctx context.Context, client *xmppclient.Client
 					held[msgKey{m.Conversation, m.MessageID}] = true
 					continue
 				}
-				write := func() error { return c.transmit(client, m, st) }
-				if c.isDoubted(m.MessageID) {
-					err = c.writeAlone(ctx, client, write)
-				} else {
-					err = write()
-				}
-				if err != nil {
+				if err := c.writeQueued(ctx, client, m.MessageID, func() error { return c.transmit(client, m, st) }); err != nil {
 					c.log.Info("outbox: not sent yet", "id", m.MessageID, "err", err)
 					return
 				}
@@ -974,13 +968,7 @@ func (c *ChatService) flushOutbox(ctx context.Context, client *xmppclient.Client
 				held[target] = true
 				continue
 			}
-			write := func() error { return c.transmitEdit(client, e, st) }
-			if c.isDoubted(e.ID) {
-				err = c.writeAlone(ctx, client, write)
-			} else {
-				err = write()
-			}
-			if err != nil {
+			if err := c.writeQueued(ctx, client, e.ID, func() error { return c.transmitEdit(client, e, st) }); err != nil {
 				c.log.Info("outbox: not sent yet", "id", e.ID, "err", err)
 				return
 			}
