@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/app/clock"
 	"parley/app/store"
 	"parley/xmppclient"
 )
@@ -40,7 +41,7 @@ const firstSyncPages = 4
 // have whole seconds, and the history orders by time, then by arrival. A
 // message stored live at 12:00:05.600 must stay before one the peer sent
 // at 12:00:05.800 that comes later from the archive stamped 12:00:05.
-func localTime() time.Time { return time.Now().Truncate(time.Second) }
+func (c *ChatService) localTime() time.Time { return c.now().Truncate(time.Second) }
 
 // chatFeatures are the disco#info features Parley announces for what the
 // chat service understands (XEP-0030/0115), so other clients send receipt
@@ -80,6 +81,7 @@ type ChatChange struct {
 // ChatService is safe for concurrent use.
 type ChatService struct {
 	log *slog.Logger
+	now clock.Func // the clock of message times and the history's
 
 	mu       sync.Mutex
 	st       *store.Store
@@ -166,8 +168,8 @@ type owedReceipt struct {
 	id     string
 }
 
-func newChatService(log *slog.Logger) *ChatService {
-	c := &ChatService{log: log, inflight: map[string]outgoing{}, unverified: map[string]bool{},
+func newChatService(log *slog.Logger, now clock.Func) *ChatService {
+	c := &ChatService{log: log, now: clock.Or(now), inflight: map[string]outgoing{}, unverified: map[string]bool{},
 		doubted: map[string]bool{}, poisoned: map[string]bool{}, settled: make(chan struct{}),
 		typing: map[string]string{}, typingTimers: map[string]*time.Timer{},
 		listeners: map[int]func(ChatChange){}, notifyC: make(chan struct{}, 1), done: make(chan struct{}),
@@ -277,7 +279,7 @@ func (c *ChatService) useProfile(p *Profile, account string) error {
 			c.log.Warn("closing the history", "err", err)
 		}
 	}
-	st, err := store.Open(context.Background(), filepath.Join(p.Dir(), HistoryFile), store.Options{OnCommit: c.onCommit, OnError: c.onStoreError})
+	st, err := store.Open(context.Background(), filepath.Join(p.Dir(), HistoryFile), store.Options{OnCommit: c.onCommit, OnError: c.onStoreError, Now: c.now})
 	if err != nil {
 		return fmt.Errorf("open the history of %s: %w", account, err)
 	}
@@ -579,7 +581,7 @@ func (c *ChatService) toStore(m xmppclient.ChatMessage, own string, outgoing boo
 		Markable: m.Markable}
 	// No stamp, or one in the future (a sender's wrong clock would pin the
 	// conversation on top): the time it arrived.
-	if now := localTime(); sm.Time.IsZero() || sm.Time.After(now.Add(time.Minute)) {
+	if now := c.localTime(); sm.Time.IsZero() || sm.Time.After(now.Add(time.Minute)) {
 		sm.Time = now
 	}
 	if outgoing || m.From.Bare().String() == own {
@@ -1121,7 +1123,7 @@ func (c *ChatService) Send(ctx context.Context, peer, body string) (store.Messag
 	}
 	id := xmppclient.NewMessageID()
 	own := c.ownBare()
-	m := store.Message{Conversation: p, Direction: store.Out, Sender: own, Body: body, Time: localTime(),
+	m := store.Message{Conversation: p, Direction: store.Out, Sender: own, Body: body, Time: c.localTime(),
 		OriginID: id, MessageID: id, State: store.StateQueued, Type: store.TypeChat}
 	saved, err := st.Save(ctx, m)
 	if err != nil {
@@ -1188,7 +1190,7 @@ func (c *ChatService) edit(ctx context.Context, peer string, target store.Messag
 	if err != nil {
 		return err
 	}
-	e := store.Edit{ID: xmppclient.NewMessageID(), Conversation: p, Target: ref, Retract: retract, Time: localTime()}
+	e := store.Edit{ID: xmppclient.NewMessageID(), Conversation: p, Target: ref, Retract: retract, Time: c.localTime()}
 	if !retract {
 		e.Body = body
 	}

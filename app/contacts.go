@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 
+	"parley/app/clock"
 	"parley/xmppclient"
 )
 
@@ -94,6 +95,7 @@ func contactErr(client *xmppclient.Client, op, jid string, err error) error {
 // Service.Contacts). It is safe for concurrent use.
 type ContactsService struct {
 	log    *slog.Logger
+	now    clock.Func // dates subscription requests
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -120,9 +122,10 @@ type contactsListener struct {
 	seen uint64 // last version delivered (notifier goroutine only)
 }
 
-func newContactsService(log *slog.Logger) *ContactsService {
+func newContactsService(log *slog.Logger, now clock.Func) *ContactsService {
 	c := &ContactsService{
 		log:         log,
+		now:         clock.Or(now),
 		kick:        make(chan struct{}, 1),
 		persistKick: make(chan struct{}, 1),
 		jobs:        make(chan fetchJob, fetchQueue),

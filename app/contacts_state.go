@@ -635,7 +635,7 @@ func (c *ContactsService) onSubscribe(client *xmppclient.Client, info xmppclient
 	}
 	r, ok := s.requests[bare]
 	if !ok {
-		r = Request{JID: bare, Received: time.Now()}
+		r = Request{JID: bare, Received: c.now()}
 	}
 	if info.Nick != "" {
 		r.Nick = info.Nick

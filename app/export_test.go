@@ -29,7 +29,9 @@ func (c *ContactsService) LastFetchUnchanged() bool {
 
 // NewDetachedContacts returns a contacts service with no session and no
 // profile; Feed gives it events as a session's event loop would.
-func NewDetachedContacts() *ContactsService { return newContactsService(slog.New(slog.DiscardHandler)) }
+func NewDetachedContacts() *ContactsService {
+	return newContactsService(slog.New(slog.DiscardHandler), nil)
+}
 
 // Feed handles ev as if the current (absent) session's event loop got it.
 func (c *ContactsService) Feed(ev xmppclient.Event) { c.handleEvent(nil, ev) }

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/app/clock"
 	"parley/xmppclient"
 )
 
@@ -171,6 +172,9 @@ type Options struct {
 	// Tune adjusts the engine configuration before each connection (tests
 	// use it for short timeouts and backoff).
 	Tune func(*xmppclient.Config)
+	// Now is the clock that dates messages, requests and retries (nil:
+	// clock.Now).
+	Now clock.Func
 }
 
 // lastAccountFile, in ProfilesRoot, names the account used last.
@@ -237,6 +241,7 @@ type listener struct {
 // NewService opens the profile (the fixed one, or the one of the account
 // used last) and starts the status dispatcher.
 func NewService(opts Options) (*Service, error) {
+	opts.Now = clock.Or(opts.Now)
 	s := &Service{opts: opts, log: opts.Logger, qdone: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -274,8 +279,8 @@ func NewService(opts Options) (*Service, error) {
 		}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.contacts = newContactsService(s.log)
-	s.chats = newChatService(s.log)
+	s.contacts = newContactsService(s.log, s.opts.Now)
+	s.chats = newChatService(s.log, s.opts.Now)
 	// Receipts and markers go only to those the roster lets see our presence.
 	s.chats.mayShowPresence = s.contacts.sharesPresenceWith
 	if s.profile != nil {

@@ -26,6 +26,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"parley/app"
+	"parley/app/clock"
 	"parley/app/store"
 )
 
@@ -58,7 +59,7 @@ var _ ChatService = (*app.ChatService)(nil)
 type ChatsOptions struct {
 	// Do runs a function on the UI goroutine (nil: fyne.Do).
 	Do func(func())
-	// Now is the clock (nil: time.Now); Location the time zone times are
+	// Now is the clock (nil: clock.Now); Location the time zone times are
 	// shown in (nil: time.Local).
 	Now      func() time.Time
 	Location *time.Location
@@ -184,7 +185,7 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 		})
 	}
 	if c.now == nil {
-		c.now = time.Now
+		c.now = clock.Now
 	}
 	if c.loc == nil {
 		c.loc = time.Local

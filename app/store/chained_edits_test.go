@@ -152,7 +152,7 @@ func TestChainedCorrectionFromVersion7(t *testing.T) {
 		`INSERT INTO pending_edits(id, conversation_id, direction, target, retract, body, ts, stored_at)
 			VALUES (1, 1, 0, 'm1', 0, 'v2', 1, ?)`,
 	} {
-		if _, err := db.ExecContext(ctx, q, pendingClock().UnixMilli()); err != nil {
+		if _, err := db.ExecContext(ctx, q, testNow().UnixMilli()); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}

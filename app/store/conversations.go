@@ -194,7 +194,7 @@ func (s *Store) Draft(ctx context.Context, peer string) (string, error) {
 // conversation if needed; it does not move it in the list).
 func (s *Store) SetDraft(ctx context.Context, peer, text string) error {
 	err := s.do(ctx, func(t *wtx) error {
-		conv, err := t.conversation(peer, time.Now().UnixMilli())
+		conv, err := t.conversation(peer, t.w.now().UnixMilli())
 		if err != nil {
 			return err
 		}

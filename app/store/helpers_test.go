@@ -24,6 +24,12 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
+// testNow is the clock of the stores the tests open (unless a test gives
+// its own): fixed, an hour after base, so that nothing depends on the day
+// the suite runs (sent and pending edits expire a week after they are
+// stored, and the test messages are dated from base).
+func testNow() time.Time { return base.Add(time.Hour) }
+
 // openTest opens a store in a fresh temporary directory, closed at cleanup.
 func openTest(t testing.TB, opts Options) *Store {
 	t.Helper()
@@ -32,6 +38,9 @@ func openTest(t testing.TB, opts Options) *Store {
 
 func openAt(t testing.TB, path string, opts Options) *Store {
 	t.Helper()
+	if opts.Now == nil {
+		opts.Now = testNow
+	}
 	s, err := Open(testCtx(t), path, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)

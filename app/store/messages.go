@@ -8,7 +8,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
+
+	"parley/app/clock"
 )
 
 // writeSQL holds the writer's statements, prepared once at Open.
@@ -138,7 +139,7 @@ type msgRow struct {
 
 // save stores or applies one message inside the writer's transaction.
 func (t *wtx) save(m Message) (Saved, error) {
-	if err := normalize(&m); err != nil {
+	if err := normalize(&m, t.w.now); err != nil {
 		return Saved{}, err
 	}
 	ts := clampTime(m.Time.UnixMilli())
@@ -183,7 +184,7 @@ func (t *wtx) save(m Message) (Saved, error) {
 }
 
 // normalize checks m and fills in defaults.
-func normalize(m *Message) error {
+func normalize(m *Message, now clock.Func) error {
 	if m.Conversation == "" {
 		return errors.New("store message: no conversation")
 	}
@@ -194,7 +195,7 @@ func normalize(m *Message) error {
 		m.Type = TypeChat
 	}
 	if m.Time.IsZero() {
-		m.Time = time.Now()
+		m.Time = now()
 	}
 	switch {
 	case m.Direction == In:

@@ -64,7 +64,7 @@ func (s *Store) QueueEdit(ctx context.Context, e Edit) (Edit, Saved, error) {
 		return Edit{}, Saved{}, fmt.Errorf("queue edit: id, conversation and target are required (%q, %q, %q)", e.ID, e.Conversation, e.Target)
 	}
 	if e.Time.IsZero() {
-		e.Time = time.Now()
+		e.Time = s.opts.Now()
 	}
 	if e.Retract {
 		e.Body = ""
@@ -148,7 +148,7 @@ func (s *Store) EditSent(ctx context.Context, id string) (changed bool, err erro
 			return err
 		}
 		changed = n > 0
-		_, err = t.exec("editsExpire", time.Now().Add(-sentEditsKept).UnixMilli())
+		_, err = t.exec("editsExpire", t.w.now().Add(-sentEditsKept).UnixMilli())
 		return err
 	})
 	if err != nil {

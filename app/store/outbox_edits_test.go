@@ -143,9 +143,9 @@ func TestSentEditsExpire(t *testing.T) {
 	m := out(alice, "a", 1)
 	m.OriginID = "m1"
 	mustSave(t, s, m)
-	old := Edit{ID: "old", Conversation: alice, Target: "m1", Body: "b", Time: time.Now().Add(-8 * 24 * time.Hour)}
-	recent := Edit{ID: "recent", Conversation: alice, Target: "m1", Body: "c", Time: time.Now().Add(-time.Hour)}
-	queuedOld := Edit{ID: "queued-old", Conversation: alice, Target: "m1", Body: "d", Time: time.Now().Add(-9 * 24 * time.Hour)}
+	old := Edit{ID: "old", Conversation: alice, Target: "m1", Body: "b", Time: testNow().Add(-8 * 24 * time.Hour)}
+	recent := Edit{ID: "recent", Conversation: alice, Target: "m1", Body: "c", Time: testNow().Add(-time.Hour)}
+	queuedOld := Edit{ID: "queued-old", Conversation: alice, Target: "m1", Body: "d", Time: testNow().Add(-9 * 24 * time.Hour)}
 	for _, e := range []Edit{old, recent, queuedOld} {
 		if _, _, err := s.QueueEdit(ctx, e); err != nil {
 			t.Fatal(err)

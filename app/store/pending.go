@@ -21,10 +21,6 @@ import (
 // pendingEditTTL is how long an edit waits for its message.
 const pendingEditTTL = 7 * 24 * time.Hour
 
-// pendingClock tells the time pending edits are stored and expire by (tests
-// replace it).
-var pendingClock = time.Now
-
 // pendingCutoff is the smallest stored_at of an edit still waiting at now.
 func pendingCutoff(now time.Time) int64 {
 	return now.Add(-pendingEditTTL).UnixMilli()
@@ -33,8 +29,8 @@ func pendingCutoff(now time.Time) int64 {
 // pendingDateUndated gives the rows stored before schema version 5 (the
 // migration left their stored_at 0) the time of the Open that first sees
 // them, so they too wait the whole TTL. Done here rather than in the
-// migration because this is where pendingClock is: SQL's own clock would
-// be a second one, which tests could not set. New rows always get a time,
+// migration because this is where the store's clock (Options.Now) is:
+// SQL's own clock would be a second one, which tests could not set. New rows always get a time,
 // so only the first Open after the migration finds any.
 const pendingDateUndated = `UPDATE pending_edits SET stored_at = ?1 WHERE stored_at = 0`
 
@@ -42,7 +38,7 @@ const pendingDateUndated = `UPDATE pending_edits SET stored_at = ?1 WHERE stored
 // deletes the ones that waited too long, keeping the writer's count of
 // pending edits in step.
 func (t *wtx) keepPendingEdit(conv int64, dir Direction, target string, retract bool, body string, ts int64, ids editIDs) error {
-	now := pendingClock()
+	now := t.w.now()
 	if _, err := t.exec("pendingInsert", conv, dir, target, retract, body, ts, now.UnixMilli(), ids.origin, ids.msg); err != nil {
 		return err
 	}
@@ -62,8 +58,7 @@ func (t *wtx) keepPendingEdit(conv int64, dir Direction, target string, retract 
 // expirePendingEdits runs at Open, before the writer starts (which then
 // counts the rows left): it dates the rows stored before stored_at existed
 // (as of now) and deletes the expired ones.
-func expirePendingEdits(ctx context.Context, db *sql.DB) (err error) {
-	now := pendingClock()
+func expirePendingEdits(ctx context.Context, db *sql.DB, now time.Time) (err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("expire pending edits: %w", err)

@@ -10,12 +10,9 @@ import (
 	"time"
 )
 
-// setPendingClock makes pending edits see *now as the time, until the
-// test ends.
-func setPendingClock(t *testing.T, now *time.Time) {
-	old := pendingClock
-	pendingClock = func() time.Time { return *now }
-	t.Cleanup(func() { pendingClock = old })
+// clockAt gives stores opened with it *now as the time (tests move it).
+func clockAt(now *time.Time) Options {
+	return Options{Now: func() time.Time { return *now }}
 }
 
 // pendingCount is the number of pending edits, in the table and as the
@@ -46,8 +43,8 @@ func TestPendingEditsExpire(t *testing.T) {
 	// The edits are from base, far over a week before the clock: what
 	// counts is when they reach the store.
 	now := base.Add(400 * 24 * time.Hour)
-	setPendingClock(t, &now)
-	s := openTest(t, Options{})
+	opts := clockAt(&now)
+	s := openTest(t, opts)
 	path := s.Path()
 	day := 24 * time.Hour
 
@@ -84,7 +81,7 @@ func TestPendingEditsExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(6 * day)
-	s = openAt(t, path, Options{})
+	s = openAt(t, path, opts)
 	if n := pendingCount(t, s); n != 1 {
 		t.Fatalf("%d pending edits at an Open 6 days after the last, want 1", n)
 	}
@@ -92,7 +89,7 @@ func TestPendingEditsExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(day + time.Millisecond)
-	s = openAt(t, path, Options{})
+	s = openAt(t, path, opts)
 	if n := pendingCount(t, s); n != 0 {
 		t.Fatalf("%d pending edits at an Open over a week after the last, want 0", n)
 	}
@@ -127,9 +124,9 @@ func TestPendingEditsFromVersion4(t *testing.T) {
 
 	// Far from 1970, so a row left at 0 would expire at once.
 	now := base.Add(400 * 24 * time.Hour)
-	setPendingClock(t, &now)
+	opts := clockAt(&now)
 	upgraded := now
-	s := openAt(t, path, Options{})
+	s := openAt(t, path, opts)
 	if v := userVersion(t, s.rdb); v != SchemaVersion {
 		t.Fatalf("user_version = %d after Open, want %d", v, SchemaVersion)
 	}
@@ -153,7 +150,7 @@ func TestPendingEditsFromVersion4(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = upgraded.Add(pendingEditTTL)
-	s = openAt(t, path, Options{})
+	s = openAt(t, path, opts)
 	if n := pendingCount(t, s); n != 3 {
 		t.Fatalf("%d pending edits at an Open a week after the upgrade, want 3", n)
 	}
@@ -161,7 +158,7 @@ func TestPendingEditsFromVersion4(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(time.Millisecond)
-	s = openAt(t, path, Options{})
+	s = openAt(t, path, opts)
 	if n := pendingCount(t, s); n != 1 {
 		t.Fatalf("%d pending edits just over a week after the upgrade, want only the new one", n)
 	}

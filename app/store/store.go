@@ -30,6 +30,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"parley/app/clock"
 )
 
 // Errors callers may want to tell apart.
@@ -62,6 +64,9 @@ type Options struct {
 	// OnError, when set, is called on the writer goroutine with a message
 	// given to Put that could not be stored (even retried alone).
 	OnError func(Message, error)
+	// Now is the clock that dates messages without a time and expires
+	// pending and sent edits (nil: clock.Now). Tests pass a fixed one.
+	Now clock.Func
 }
 
 func (o *Options) defaults() {
@@ -77,6 +82,7 @@ func (o *Options) defaults() {
 	if o.ReadConns <= 0 {
 		o.ReadConns = 4
 	}
+	o.Now = clock.Or(o.Now)
 }
 
 // Store is the history of one profile. Its methods are safe for concurrent use.
@@ -191,7 +197,7 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.reads.prepare(ctx, s.rdb); err != nil {
 		return err
 	}
-	if s.w, err = newWriter(ctx, s.wdb); err != nil {
+	if s.w, err = newWriter(ctx, s.wdb, s.opts.Now); err != nil {
 		return err
 	}
 	return nil

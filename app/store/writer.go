@@ -9,6 +9,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"parley/app/clock"
 )
 
 // op is one queued write. run executes inside the batch's transaction; it
@@ -171,10 +173,13 @@ type writer struct {
 	pendingEdits int
 	// buf holds the current transaction's new messages (see insertbuf.go).
 	buf insertBuffer
+	// now is the store's clock (Options.Now).
+	now clock.Func
 }
 
-func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
-	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), convIDs: make(map[string]int64), buf: newInsertBuffer()}
+func newWriter(ctx context.Context, db *sql.DB, now clock.Func) (*writer, error) {
+	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), convIDs: make(map[string]int64), buf: newInsertBuffer(),
+		now: clock.Or(now)}
 	for name, q := range writeSQL {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
@@ -183,7 +188,7 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		}
 		w.stmts[name] = st
 	}
-	if err := expirePendingEdits(ctx, db); err != nil {
+	if err := expirePendingEdits(ctx, db, w.now()); err != nil {
 		w.close()
 		return nil, err
 	}

@@ -1,0 +1,6 @@
+//go:build !clockahead
+
+// The ordinary build: Now is the real time.
+package clock
+
+const offset = 0
