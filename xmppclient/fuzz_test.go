@@ -33,6 +33,7 @@ var fuzzSeeds = []string{
 	"<iq type='result' id='d'><query xmlns='http://jabber.org/protocol/disco#items'><item jid='upload.x'/></query></iq>",
 	"<foo:bar xmlns:foo='urn:unknown'/>",
 	"<message><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'><item id='1'/></items></event></message>",
+	"<message from='a@b/c' type='chat'><body>fallback</body><apply-to xmlns='urn:xmpp:fasten:0' id='m1'><retract xmlns='urn:xmpp:message-retract:0'/><apply-to id='x'/></apply-to></message>",
 }
 
 const sentinel = "<message from='peer@example.org/r' id='sentinel'><body>still here</body></message>"

@@ -22,11 +22,16 @@ const (
 	NSStanzaID    = "urn:xmpp:sid:0"
 	NSCorrection  = "urn:xmpp:message-correct:0"
 	NSRetract     = "urn:xmpp:message-retract:1"
-	NSFallback    = "urn:xmpp:fallback:0"
-	NSOOB         = "jabber:x:oob"
-	NSHints       = "urn:xmpp:hints"
-	nsDelay       = "urn:xmpp:delay"
-	nsForward     = "urn:xmpp:forward:0"
+	// The older form of XEP-0424 (versions before 0.4, still sent by
+	// deployed clients): <apply-to xmlns='urn:xmpp:fasten:0' id='...'>
+	// (XEP-0422) wrapping <retract xmlns='urn:xmpp:message-retract:0'/>.
+	nsFasten        = "urn:xmpp:fasten:0"
+	nsRetractLegacy = "urn:xmpp:message-retract:0"
+	NSFallback      = "urn:xmpp:fallback:0"
+	NSOOB           = "jabber:x:oob"
+	NSHints         = "urn:xmpp:hints"
+	nsDelay         = "urn:xmpp:delay"
+	nsForward       = "urn:xmpp:forward:0"
 )
 
 // Chat states (XEP-0085).
@@ -292,6 +297,16 @@ func (p *messagePayloads) child(w *elementTokens, im *incomingMessage, c xml.Sta
 	case NSRetract:
 		if c.Name.Local == "retract" {
 			m.Retracts = plainAttr(c, "id")
+		}
+	case nsFasten:
+		if c.Name.Local == "apply-to" && m.Retracts == "" {
+			target := plainAttr(c, "id")
+			err = w.children(func(a xml.StartElement) error {
+				if a.Name.Space == nsRetractLegacy && a.Name.Local == "retract" && target != "" {
+					m.Retracts = target
+				}
+				return nil
+			})
 		}
 	case NSOOB:
 		if c.Name.Local == "x" {

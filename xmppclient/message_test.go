@@ -61,3 +61,29 @@ func TestEncodedTextSize(t *testing.T) {
 		t.Errorf("100 '<' take %d bytes, want 400", n)
 	}
 }
+
+// TestLegacyRetractionIsParsed: the older form of XEP-0424 (a XEP-0422
+// <apply-to> naming the message, wrapping the old namespace's <retract/>)
+// reads as a retraction of that message, like the current form; an
+// <apply-to> wrapping something else retracts nothing.
+func TestLegacyRetractionIsParsed(t *testing.T) {
+	const head = "<message xmlns='jabber:client' from='bob@example.org/x' to='me@example.org/r' id='r1' type='chat'>" +
+		"<body>This person attempted to retract a previous message, but it's unsupported by your client.</body>"
+	for _, c := range []struct{ name, payload, want string }{
+		{"current", "<retract xmlns='urn:xmpp:message-retract:1' id='m1'/><fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:message-retract:1'/>", "m1"},
+		{"legacy", "<apply-to xmlns='urn:xmpp:fasten:0' id='m2'><retract xmlns='urn:xmpp:message-retract:0'/></apply-to><fallback xmlns='urn:xmpp:fallback:0'/>", "m2"},
+		{"legacy, prefixed", "<f:apply-to xmlns:f='urn:xmpp:fasten:0' id='m3'><r:retract xmlns:r='urn:xmpp:message-retract:0'/></f:apply-to>", "m3"},
+		{"apply-to of something else", "<apply-to xmlns='urn:xmpp:fasten:0' id='m4'><external xmlns='urn:xmpp:fasten:0' name='body'/></apply-to>", ""},
+		{"legacy without an id", "<apply-to xmlns='urn:xmpp:fasten:0'><retract xmlns='urn:xmpp:message-retract:0'/></apply-to>", ""},
+	} {
+		raw := head + c.payload + "</message>"
+		m, err := ParseMessage([]byte(raw))
+		if err != nil || m.Retracts != c.want {
+			t.Errorf("%s: Retracts = %q (%v), want %q", c.name, m.Retracts, err, c.want)
+		}
+		els, _ := readElements(t, raw)
+		if len(els) != 1 || els[0].msg == nil || els[0].msg.msg.Retracts != c.want {
+			t.Errorf("%s, on the stream: want Retracts %q", c.name, c.want)
+		}
+	}
+}

@@ -16,6 +16,8 @@
 #                                                              receipt / XEP-0333 markers
 #             {"cmd": "correct", "to", "ref", "body", "id"?}   XEP-0308 correction of message ref
 #             {"cmd": "retract", "to", "ref", "id"?}          XEP-0424 retraction of message ref
+#             {"cmd": "retract_legacy", "to", "ref", "id"?}   the same in the older form (XEP-0424
+#                                                             before 0.4: XEP-0422 apply-to)
 #             {"cmd": "receipt", "to", "ref"}                 XEP-0184 <received id=ref/>
 #             {"cmd": "marker", "to", "ref", "marker"?}       XEP-0333 marker (default displayed)
 #             {"cmd": "quit"}
@@ -45,6 +47,8 @@ NS_MARKERS = "urn:xmpp:chat-markers:0"
 NS_CORRECT = "urn:xmpp:message-correct:0"
 NS_RETRACT = "urn:xmpp:message-retract:1"
 NS_FALLBACK = "urn:xmpp:fallback:0"
+NS_FASTEN = "urn:xmpp:fasten:0"
+NS_RETRACT_LEGACY = "urn:xmpp:message-retract:0"
 NS_HINTS = "urn:xmpp:hints"
 NS_SID = "urn:xmpp:sid:0"
 NS_DELAY = "urn:xmpp:delay"
@@ -212,6 +216,13 @@ class Peer(slixmpp.ClientXMPP):
             m = self.chat(c["to"], "This person attempted to retract a previous message.", c.get("id", ""))
             m.xml.append(ET.Element("{%s}retract" % NS_RETRACT, {"id": c["ref"]}))
             m.xml.append(ET.Element("{%s}fallback" % NS_FALLBACK, {"for": NS_RETRACT}))
+            m.xml.append(ET.Element("{%s}store" % NS_HINTS))
+            m.send()
+        elif cmd == "retract_legacy":
+            m = self.chat(c["to"], "This person attempted to retract a previous message, but it's unsupported by your client.", c.get("id", ""))
+            fasten = ET.SubElement(m.xml, "{%s}apply-to" % NS_FASTEN, {"id": c["ref"]})
+            ET.SubElement(fasten, "{%s}retract" % NS_RETRACT_LEGACY)
+            m.xml.append(ET.Element("{%s}fallback" % NS_FALLBACK))
             m.xml.append(ET.Element("{%s}store" % NS_HINTS))
             m.send()
         elif cmd == "receipt":

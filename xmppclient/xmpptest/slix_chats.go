@@ -26,6 +26,13 @@ func (p *SlixPeer) Retract(to, ref, id string) error {
 	return p.command(map[string]any{"cmd": "retract", "to": to, "ref": ref, "id": id}, 10*time.Second)
 }
 
+// RetractLegacy sends the same retraction in the form of XEP-0424 before version 0.4, which
+// deployed clients still send: <apply-to xmlns='urn:xmpp:fasten:0' id=ref> wrapping
+// <retract xmlns='urn:xmpp:message-retract:0'/>, with a fallback body.
+func (p *SlixPeer) RetractLegacy(to, ref, id string) error {
+	return p.command(map[string]any{"cmd": "retract_legacy", "to": to, "ref": ref, "id": id}, 10*time.Second)
+}
+
 // Receipt sends a XEP-0184 receipt (<received id=ref/>) to to.
 func (p *SlixPeer) Receipt(to, ref string) error {
 	return p.command(map[string]any{"cmd": "receipt", "to": to, "ref": ref}, 10*time.Second)
