@@ -28,6 +28,12 @@ var (
 	ErrNothingToRetry = errors.New("there is no login to retry")
 	// ErrClosed: the service was closed.
 	ErrClosed = errors.New("parley is shutting down")
+	// ErrSessionReplaced: another client logged in to the account with the
+	// same resource, and the server ended this session for it (stream
+	// error conflict). Parley does not reconnect by itself, which would
+	// throw the other client out in turn; Service.Reconnect logs in again
+	// with a fresh resource.
+	ErrSessionReplaced = errors.New("another client logged in with the same resource, so the server ended this session")
 )
 
 // InvalidJIDError: the address typed is not a valid account JID.
@@ -148,23 +154,27 @@ func translate(err error) error {
 		return nil
 	}
 	var (
-		certErr  *xmppclient.CertificateError
-		connErr  *xmppclient.ConnectError
-		regErr   *xmppclient.RegistrationError
-		jidErr   *xmppclient.JIDError
-		authErr  *xmppclient.AuthError
-		appCert  *UntrustedCertificateError
-		appUnr   *UnreachableError
-		appReg   *RegistrationError
-		appJID   *InvalidJIDError
-		appConn  *ConnectionError
-		alreadyT = errors.As(err, &appCert) || errors.As(err, &appUnr) || errors.As(err, &appReg) ||
+		certErr   *xmppclient.CertificateError
+		connErr   *xmppclient.ConnectError
+		regErr    *xmppclient.RegistrationError
+		jidErr    *xmppclient.JIDError
+		authErr   *xmppclient.AuthError
+		streamErr *xmppclient.StreamError
+		appCert   *UntrustedCertificateError
+		appUnr    *UnreachableError
+		appReg    *RegistrationError
+		appJID    *InvalidJIDError
+		appConn   *ConnectionError
+		alreadyT  = errors.As(err, &appCert) || errors.As(err, &appUnr) || errors.As(err, &appReg) ||
 			errors.As(err, &appJID) || errors.As(err, &appConn)
 	)
 	switch {
 	case alreadyT, errors.Is(err, ErrWrongPassword), errors.Is(err, ErrInsecureServer),
-		errors.Is(err, ErrBusy), errors.Is(err, ErrClosed), errors.Is(err, ErrNoPassword):
+		errors.Is(err, ErrBusy), errors.Is(err, ErrClosed), errors.Is(err, ErrNoPassword),
+		errors.Is(err, ErrSessionReplaced):
 		return err
+	case errors.As(err, &streamErr) && streamErr.Condition == "conflict":
+		return ErrSessionReplaced
 	case errors.Is(err, xmppclient.ErrWrongPassword):
 		return ErrWrongPassword
 	case errors.As(err, &authErr):
@@ -228,6 +238,8 @@ func UserMessage(err error) string {
 		return "Wrong user name or password."
 	case errors.Is(err, ErrInsecureServer):
 		return "The server does not offer encryption. Parley did not send your password."
+	case errors.Is(err, ErrSessionReplaced):
+		return "Another client logged in to this account with the same resource, so the server ended this session. Reconnect to log in here again (as a new resource)."
 	case errors.As(err, &cert):
 		return fmt.Sprintf("The certificate of %s is not trusted (%s). Fingerprint: %s", cert.Host, cert.Reason, cert.Fingerprint)
 	case errors.As(err, &unr):
@@ -263,8 +275,6 @@ func connectionMessage(err error) string {
 	switch {
 	case errors.As(err, &se):
 		switch se.Condition {
-		case "conflict":
-			return "Another client logged in with the same resource, so the server closed this session."
 		case "system-shutdown":
 			return "The server is shutting down."
 		case "policy-violation", "not-authorized":

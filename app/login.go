@@ -409,12 +409,38 @@ func (s *Service) TrustCertificate(ctx context.Context, fingerprint string) erro
 
 // Reconnect drops the connection and connects again now (after a wake from
 // sleep, or when the user does not want to wait for the next try).
+//
+// A session the server ended for another login with the same resource
+// (ErrSessionReplaced) is not reconnected by itself; Reconnect logs it in
+// again as a fresh resource, kept in the profile from then on, so that
+// the other client keeps its session. It returns at once; the status
+// follows.
 func (s *Service) Reconnect() {
 	s.mu.Lock()
 	sess := s.sess
 	s.mu.Unlock()
-	if sess != nil {
+	if sess == nil {
+		return
+	}
+	if !sess.client.Stopped() {
 		sess.client.Reconnect()
+		return
+	}
+	go s.restart(sess)
+}
+
+// restart logs a stopped session in again with a fresh resource.
+func (s *Service) restart(sess *session) {
+	resource := NewResource()
+	if err := sess.profile.Update(func(st *AccountSettings) { st.Resource = resource }); err != nil {
+		s.log.Warn("saving the new resource", "err", err)
+	}
+	s.log.Info("logging in again as a new resource", "account", sess.account, "resource", resource)
+	ctx, cancel := context.WithTimeout(s.ctx, 2*time.Minute)
+	defer cancel()
+	if err := sess.client.Restart(ctx, resource); err != nil && !errors.Is(err, xmppclient.ErrStillRunning) {
+		// The engine reported the failure as a state (Offline, with why).
+		s.log.Warn("logging in again", "account", sess.account, "err", err)
 	}
 }
 
@@ -770,13 +796,15 @@ func (s *Service) applyState(st *Status, sess *session, ev xmppclient.StateEvent
 		base.Phase = Connecting
 	case xmppclient.StateWaiting:
 		base.Phase = Waiting
-		at := ev.At
-		if at.IsZero() {
-			at = time.Now()
-		}
-		base.RetryAt = at.Add(ev.RetryIn)
+		// On the service's clock, which the views compare it with (the
+		// engine's ev.At is the real time).
+		base.RetryAt = s.opts.Now().Add(ev.RetryIn)
 	case xmppclient.StateOffline:
+		// The engine gave up (a stream error after which reconnecting
+		// would fight another client or be refused): no session, so no
+		// "connected as"; Reconnect starts one again.
 		base.Phase = Offline
+		base.JID = ""
 	}
 	*st = base
 }

@@ -1,7 +1,8 @@
 // The header of the main window after login: the account, the connection
 // state (online, connecting, waiting to reconnect with why and when, offline
 // and why), any notice (such as the keyring fallback), Reconnect now (while
-// waiting) and Log out. The contacts pane sits below it.
+// waiting) or Reconnect (once the engine gave up: another login took the
+// resource), and Log out. The contacts pane sits below it.
 package views
 
 import (
@@ -69,7 +70,7 @@ func (v *AccountView) StateText() string { return v.state.Text }
 func (v *AccountView) Update(st app.Status, now time.Time) {
 	v.status = st
 	v.account.SetText(st.Account)
-	if st.JID != "" {
+	if st.JID != "" && st.Phase == app.Online {
 		v.resource.SetText("Connected as " + st.JID)
 		v.resource.Show()
 	} else {
@@ -84,9 +85,16 @@ func (v *AccountView) Update(st app.Status, now time.Time) {
 	default:
 		v.stateIcon.SetResource(theme.NewErrorThemedResource(theme.MediaRecordIcon()))
 	}
-	if st.Phase == app.Waiting {
+	switch st.Phase {
+	case app.Waiting:
+		v.reconnectBtn.SetText("Reconnect now")
 		v.reconnectBtn.Show()
-	} else {
+	case app.Offline:
+		// The engine gave up (another login took the resource, say):
+		// nothing happens until the user asks.
+		v.reconnectBtn.SetText("Reconnect")
+		v.reconnectBtn.Show()
+	default:
 		v.reconnectBtn.Hide()
 	}
 	if st.Notice != "" {

@@ -287,5 +287,18 @@ func (v *ContactsView) setStatus(text string, imp widget.Importance) {
 	v.left.Refresh() // a wrapped status may need more or fewer lines
 }
 
+// SetConnected tells the pane whether the account has a session: without
+// one, the own presence shows Offline (see presenceSelector.setConnected).
+func (v *ContactsView) SetConnected(on bool) { v.presence.setConnected(on) }
+
+// OwnPresenceShown is the own presence as the menu shows it ("Offline"
+// while there is no session).
+func (v *ContactsView) OwnPresenceShown() string {
+	if v.presence.show.Selected == "" {
+		return v.presence.show.PlaceHolder
+	}
+	return v.presence.show.Selected
+}
+
 // StatusText is the status line as shown.
 func (v *ContactsView) StatusText() string { return v.status.Text }

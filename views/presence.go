@@ -74,6 +74,9 @@ type presenceSelector struct {
 	current app.OwnPresence // as the service last reported it
 	syncing bool            // setting the widgets from current; ignore their callbacks
 	busy    bool
+	// offline: there is no session (setConnected), so the selector shows
+	// Offline, whatever presence is chosen for the next one.
+	offline bool
 
 	content fyne.CanvasObject
 }
@@ -106,7 +109,7 @@ func (p *presenceSelector) update(own app.OwnPresence) {
 	}
 	changed := own != p.current
 	p.current = own
-	if p.busy || !changed {
+	if p.busy || !changed || p.offline {
 		return
 	}
 	p.syncing = true
@@ -114,6 +117,32 @@ func (p *presenceSelector) update(own app.OwnPresence) {
 	p.status.SetText(own.Status)
 	p.syncing = false
 	p.dot.FillColor = presenceColor(own.Show)
+	p.dot.Refresh()
+}
+
+// setConnected shows the real state of the account: without a session
+// (connecting, waiting to reconnect, or ended by the server) the dot is
+// grey, the menu says Offline and cannot be used; the chosen presence
+// comes back with the next session.
+func (p *presenceSelector) setConnected(on bool) {
+	if on == !p.offline {
+		return
+	}
+	p.offline = !on
+	p.syncing = true
+	defer func() { p.syncing = false }()
+	if on {
+		p.show.Enable()
+		p.status.Enable()
+		p.show.SetSelected(ownShowLabel(p.current.Show))
+		p.dot.FillColor = presenceColor(p.current.Show)
+	} else {
+		p.show.PlaceHolder = "Offline"
+		p.show.ClearSelected()
+		p.show.Disable()
+		p.status.Disable()
+		p.dot.FillColor = colorOffline
+	}
 	p.dot.Refresh()
 }
 
@@ -144,6 +173,9 @@ func (p *presenceSelector) apply() {
 		"Your presence is "+describeOwn(want)+".", "Could not set your presence",
 		func(err error) {
 			p.busy = false
+			if p.offline {
+				return // setConnected(true) shows the presence again
+			}
 			p.show.Enable()
 			p.status.Enable()
 			if err == nil {

@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"parley/app"
+	"parley/app/clock"
 )
 
 // WindowOptions configure a Window.
@@ -29,7 +30,7 @@ type WindowOptions struct {
 	// Do runs a function on the UI goroutine; nil means fyne.Do. Tests
 	// pass a serializing runner.
 	Do func(func())
-	// Now is the clock for "next try in ..." (nil: time.Now).
+	// Now is the clock for "next try in ..." (nil: clock.Now).
 	Now func() time.Time
 }
 
@@ -71,7 +72,7 @@ func NewWindow(a fyne.App, svc *app.Service, opts WindowOptions) *Window {
 		w.do = fyne.Do
 	}
 	if w.now == nil {
-		w.now = time.Now
+		w.now = clock.Now
 	}
 	w.ctx, w.stop = context.WithCancel(context.Background())
 	w.win = a.NewWindow("Parley")
@@ -312,6 +313,9 @@ func (w *Window) onStatus(st app.Status) {
 		w.setTitle()
 	}
 	w.account.Update(st, w.now())
+	if w.contacts != nil {
+		w.contacts.SetConnected(st.Phase == app.Online)
+	}
 	if st.Phase == app.Waiting {
 		w.startTicker()
 	} else {

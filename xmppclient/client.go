@@ -49,6 +49,8 @@ type Client struct {
 	jid     JID
 	closed  bool
 	running bool
+	// stopped: run gave up after a fatal stream error (see Stopped).
+	stopped bool
 
 	// out serializes writing stanzas and the XEP-0198 bookkeeping, so the
 	// unacked queue is always in wire order.
@@ -131,7 +133,11 @@ func (c *Client) JID() JID {
 }
 
 // Config returns the client's configuration with defaults applied.
-func (c *Client) Config() Config { return c.cfg }
+func (c *Client) Config() Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg
+}
 
 func (c *Client) setState(s State, err error, attempt int, retryIn time.Duration) {
 	c.mu.Lock()
@@ -353,7 +359,10 @@ func (c *Client) ackUpTo(h uint32) {
 // connection breaks, then reconnects with backoff until Close or a
 // permanent error.
 func (c *Client) run(cn *conn) {
-	defer close(c.runDone)
+	c.mu.Lock()
+	done := c.runDone // Restart makes a new one for the next run
+	c.mu.Unlock()
+	defer close(done)
 	for {
 		stopPing := c.startPinger(cn)
 		err := c.readLoop(cn)
@@ -380,6 +389,11 @@ func (c *Client) run(cn *conn) {
 			c.iqs.failAll(fmt.Errorf("connection lost: %w", err))
 		}
 		if isFatalStreamError(err) {
+			// Stopped before the event, so that whoever reads it can
+			// Restart at once.
+			c.mu.Lock()
+			c.stopped = true
+			c.mu.Unlock()
 			c.setState(StateOffline, err, 0, 0)
 			return
 		}
@@ -481,6 +495,58 @@ func (c *Client) Reconnect() {
 	}
 }
 
+// ErrStillRunning: Restart was called while the client is still
+// connected or reconnecting by itself (Reconnect is for that case).
+var ErrStillRunning = errors.New("xmpp client: still connected or reconnecting")
+
+// Stopped reports whether the client has given up after its first login:
+// a stream error after which reconnecting would fight another client or
+// be refused again (see isFatalStreamError) ended its session, and it
+// waits for Restart or Close.
+func (c *Client) Stopped() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopped && !c.closed
+}
+
+// Restart logs in again after the client stopped (Stopped), as the
+// resource given (empty: the same one): after a conflict, the other
+// client keeps the old resource and this one takes a fresh one instead of
+// throwing it out. It blocks like Connect; events go on in the same
+// stream. The previous session is resumed if the server still allows it
+// (it does not after a conflict: then a fresh one starts).
+func (c *Client) Restart(ctx context.Context, resource string) error {
+	c.mu.Lock()
+	switch {
+	case c.closed:
+		c.mu.Unlock()
+		return ErrClosed
+	case !c.stopped:
+		c.mu.Unlock()
+		return ErrStillRunning
+	}
+	runDone := c.runDone
+	c.mu.Unlock()
+	<-runDone // run is returning (it set stopped just before)
+	c.mu.Lock()
+	switch {
+	case c.closed:
+		c.mu.Unlock()
+		return ErrClosed
+	case !c.stopped: // another Restart came first
+		c.mu.Unlock()
+		return ErrStillRunning
+	}
+	c.stopped, c.running = false, false
+	c.runDone = make(chan struct{})
+	if resource != "" {
+		// Only the resource field: the domain is read without the lock.
+		c.cfg.JID.Resource = c.cfg.JID.WithResource(resource).Resource
+	}
+	c.mu.Unlock()
+	return c.Connect(ctx)
+}
+
 // Close ends the session cleanly and stops reconnecting.
 func (c *Client) Close() error {
 	c.mu.Lock()
@@ -490,7 +556,7 @@ func (c *Client) Close() error {
 	}
 	c.closed = true
 	cn := c.cur
-	running := c.running
+	running, runDone := c.running, c.runDone
 	c.mu.Unlock()
 	c.cancel()
 	if cn != nil {
@@ -498,7 +564,7 @@ func (c *Client) Close() error {
 		cn.fail(ErrClosed)
 	}
 	if running {
-		<-c.runDone
+		<-runDone
 	}
 	c.iqs.failAll(ErrClosed)
 	c.setState(StateOffline, nil, 0, 0)

@@ -196,14 +196,7 @@ func DescribeMessages(msgs []store.Message) string {
 // for the answer: the server handles a client's stanzas in order, so every
 // stanza the peer sent before has then been routed (and archived).
 func PingSync(ctx context.Context, p *xmpptest.RawPeer, domain string) error {
-	id := fmt.Sprintf("sync-%d", time.Now().UnixNano())
-	if err := p.SendRaw("<iq type='get' id='" + id + "' to='" + domain + "'><ping xmlns='urn:xmpp:ping'/></iq>"); err != nil {
-		return err
-	}
-	_, err := p.WaitElement(ctx, func(el xmpptest.RawElement) bool {
-		return el.Name == "iq" && (strings.Contains(el.Raw, "id='"+id+"'") || strings.Contains(el.Raw, `id="`+id+`"`))
-	})
-	return err
+	return p.PingServer(ctx, domain)
 }
 
 // Raw logs jid in with the raw peer of the harness (xmpptest.DialRaw) with

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +58,7 @@ type RawPeer struct {
 	w   *bufio.Writer
 
 	count     atomic.Int64
+	pings     atomic.Int64 // ids of PingServer
 	countOnly bool
 
 	mu      sync.Mutex
@@ -317,6 +319,21 @@ func (p *RawPeer) WaitElement(ctx context.Context, pred func(RawElement) bool) (
 }
 
 // closedErr is the error of a wait that ended with the connection; p.mu is held.
+// PingServer sends an XEP-0199 ping to the peer's server (domain) and
+// waits for the answer: a server handles a client's stanzas in order, so
+// everything the peer sent before has been routed (and archived) by then,
+// and the peer is still connected.
+func (p *RawPeer) PingServer(ctx context.Context, domain string) error {
+	id := fmt.Sprintf("ping-%d", p.pings.Add(1))
+	if err := p.SendRaw("<iq type='get' id='" + id + "' to='" + domain + "'><ping xmlns='urn:xmpp:ping'/></iq>"); err != nil {
+		return err
+	}
+	_, err := p.WaitElement(ctx, func(el RawElement) bool {
+		return el.Name == "iq" && (strings.Contains(el.Raw, "id='"+id+"'") || strings.Contains(el.Raw, `id="`+id+`"`))
+	})
+	return err
+}
+
 func (p *RawPeer) closedErr() error {
 	return fmt.Errorf("xmpptest: connection closed while waiting (%v)", p.err)
 }
