@@ -71,13 +71,12 @@ trap 'exit 143' TERM
 
 # --- The binary and the setup helper.
 if [ -z "${PARLEY_BIN:-}" ]; then   # (re)build: quick when up to date, and never runs a stale binary
-  say "building $BIN"
-  mkdir -p "$(dirname "$BIN")"
-  go build -tags migrated_fynedo -o "$BIN" .
+  bash scripts/gobuild.sh "$BIN"
 fi
 [ -x "$BIN" ] || die "$BIN is not an executable"
 SETUP="$SANDBOX/demo-setup"
 mkdir -p "$SANDBOX"
+say "building the sandbox's setup helper"
 go build -o "$SETUP" ./scripts/demo-setup
 
 # --- The server (an instance left over from an interrupted demo is stopped first).
