@@ -41,7 +41,85 @@ const firstSyncPages = 4
 // have whole seconds, and the history orders by time, then by arrival. A
 // message stored live at 12:00:05.600 must stay before one the peer sent
 // at 12:00:05.800 that comes later from the archive stamped 12:00:05.
-func (c *ChatService) localTime() time.Time { return c.now().Truncate(time.Second) }
+//
+// It is on the server's clock when the machine's is off by more than
+// maxClockSkew (see measureServerClock), so that what is dated here sorts
+// right among what the archive dates.
+func (c *ChatService) localTime() time.Time {
+	c.mu.Lock()
+	skew := c.serverSkew
+	c.mu.Unlock()
+	return c.now().Add(skew).Truncate(time.Second)
+}
+
+// outTime is the time of a message or edit handed to the outbox: the
+// local time, but never before the last one handed over. The outbox sends
+// in the order of these times, which must stay the order things were
+// written in when the clock steps back (the server's clock became known
+// at login, or the machine's was corrected while messages were queued).
+func (c *ChatService) outTime() time.Time {
+	t := c.localTime()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.Before(c.lastOut) {
+		t = c.lastOut
+	}
+	c.lastOut = t
+	return t
+}
+
+// learnLastOut sets what outTime must not go below from the outbox of
+// the history just opened.
+func (c *ChatService) learnLastOut(st *store.Store) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var last time.Time
+	msgs, err := st.Outbox(ctx)
+	if err == nil && len(msgs) > 0 {
+		last = msgs[len(msgs)-1].Time
+	}
+	edits, eerr := st.OutboxEdits(ctx)
+	for _, e := range edits {
+		if e.Time.After(last) {
+			last = e.Time
+		}
+	}
+	if err != nil || eerr != nil {
+		c.log.Warn("reading the outbox", "err", errors.Join(err, eerr))
+	}
+	c.mu.Lock()
+	c.lastOut = last
+	c.mu.Unlock()
+}
+
+// maxClockSkew is how far the machine's clock may be off the server's
+// before messages are dated on the server's clock instead: more than the
+// stamps' whole seconds and a round trip.
+const maxClockSkew = 2 * time.Second
+
+// measureServerClock asks the server for its time (XEP-0202) at the start
+// of a fresh session, before any message of it is handled, and sets the
+// skew localTime adds. A server that does not say keeps the last one.
+func (c *ChatService) measureServerClock(ctx context.Context, client *xmppclient.Client) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	offset, rtt, err := client.ServerClockOffset(ctx)
+	if err != nil {
+		c.log.Debug("server time unknown", "err", err)
+		return
+	}
+	// offset is measured against the real time; the service's clock may
+	// differ from it (tests, the clockahead build).
+	skew := offset - time.Until(c.now())
+	if skew < maxClockSkew+rtt/2 && skew > -maxClockSkew-rtt/2 {
+		skew = 0
+	} else {
+		c.log.Warn("this machine's clock is off the server's: dating messages on the server's", "by", -skew)
+	}
+	c.mu.Lock()
+	c.serverSkew = skew
+	c.mu.Unlock()
+}
 
 // chatFeatures are the disco#info features Parley announces for what the
 // chat service understands (XEP-0030/0115), so other clients send receipt
@@ -116,6 +194,11 @@ type ChatService struct {
 	flushing bool
 	deferred int
 	typing   map[string]string // peer -> chat state
+	// serverSkew: how far the server's clock is ahead of c.now (0 when
+	// they agree within maxClockSkew); see localTime.
+	serverSkew time.Duration
+	// lastOut is the time of the last message or edit queued (outTime).
+	lastOut time.Time
 	// typingTimers turn a "composing" that was never followed up (the
 	// peer's client went away) into "paused" after typingTimeout.
 	typingTimers map[string]*time.Timer
@@ -149,6 +232,13 @@ type ChatService struct {
 	// sidClient's server announced urn:xmpp:sid:0 for the account: its
 	// stanza-ids by the own bare JID are its own (see stanzaIDsTrusted).
 	sidClient *xmppclient.Client
+
+	// Corrections waiting for a message that may never come
+	// (chats_orphans.go): how long, and the timer of the next check.
+	pendingEditWait time.Duration
+	orphanMu        sync.Mutex
+	orphanTimer     *time.Timer
+	orphanStop      bool
 }
 
 // outgoing is what an id in flight is: a message or an edit, to peer.
@@ -168,8 +258,11 @@ type owedReceipt struct {
 	id     string
 }
 
-func newChatService(log *slog.Logger, now clock.Func) *ChatService {
-	c := &ChatService{log: log, now: clock.Or(now), inflight: map[string]outgoing{}, unverified: map[string]bool{},
+func newChatService(log *slog.Logger, now clock.Func, pendingEditWait time.Duration) *ChatService {
+	if pendingEditWait <= 0 {
+		pendingEditWait = defaultPendingEditWait
+	}
+	c := &ChatService{log: log, now: clock.Or(now), pendingEditWait: pendingEditWait, inflight: map[string]outgoing{}, unverified: map[string]bool{},
 		doubted: map[string]bool{}, poisoned: map[string]bool{}, settled: make(chan struct{}),
 		typing: map[string]string{}, typingTimers: map[string]*time.Timer{},
 		listeners: map[int]func(ChatChange){}, notifyC: make(chan struct{}, 1), done: make(chan struct{}),
@@ -279,13 +372,15 @@ func (c *ChatService) useProfile(p *Profile, account string) error {
 			c.log.Warn("closing the history", "err", err)
 		}
 	}
-	st, err := store.Open(context.Background(), filepath.Join(p.Dir(), HistoryFile), store.Options{OnCommit: c.onCommit, OnError: c.onStoreError, Now: c.now})
+	st, err := store.Open(context.Background(), filepath.Join(p.Dir(), HistoryFile), store.Options{OnCommit: c.onCommit, OnResolved: c.onResolved, OnError: c.onStoreError, Now: c.now})
 	if err != nil {
 		return fmt.Errorf("open the history of %s: %w", account, err)
 	}
+	c.learnLastOut(st)
 	c.mu.Lock()
 	c.st, c.dir, c.account = st, p.Dir(), account
 	c.mu.Unlock()
+	c.waitForOrphans() // corrections a previous run left waiting
 	return nil
 }
 
@@ -309,8 +404,13 @@ func (c *ChatService) onCommit(saved []store.Saved) {
 	peers := map[string]bool{}
 	var ch ChatChange
 	var receipts []owedReceipt
+	waiting := false
 	for _, s := range saved {
-		if s.Direction == store.In && s.MessageID != "" {
+		if s.Outcome == store.Pending {
+			// An edit of a message not here yet: nothing the user can
+			// see, so its receipt waits (onResolved, or shown alone).
+			waiting = true
+		} else if s.Direction == store.In && s.MessageID != "" {
 			if r, ok := c.takeReceipt(msgKey{s.Conversation, s.MessageID}, true); ok {
 				receipts = append(receipts, r)
 			}
@@ -326,14 +426,23 @@ func (c *ChatService) onCommit(saved []store.Saved) {
 	if len(ch.Peers) > 0 {
 		c.notify(ch)
 	}
-	if len(receipts) > 0 {
-		c.receiptMu.Lock()
-		c.receiptQ = append(c.receiptQ, receipts...)
-		c.receiptMu.Unlock()
-		select {
-		case c.receiptC <- struct{}{}:
-		default:
-		}
+	c.queueReceipts(receipts)
+	if waiting {
+		c.waitForOrphans()
+	}
+}
+
+// queueReceipts hands receipts to receiptLoop, in order.
+func (c *ChatService) queueReceipts(receipts []owedReceipt) {
+	if len(receipts) == 0 {
+		return
+	}
+	c.receiptMu.Lock()
+	c.receiptQ = append(c.receiptQ, receipts...)
+	c.receiptMu.Unlock()
+	select {
+	case c.receiptC <- struct{}{}:
+	default:
 	}
 }
 
@@ -392,6 +501,7 @@ func (c *ChatService) receiptLoop() {
 }
 
 func (c *ChatService) close() {
+	c.stopOrphanChecks()
 	c.mu.Lock()
 	st := c.st
 	c.st = nil
@@ -510,6 +620,7 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 			c.log.Warn("carbons not enabled", "err", err)
 		}
 		cancel()
+		c.measureServerClock(ctx, client)
 	}
 	c.wg.Add(1)
 	go func() {
@@ -518,6 +629,9 @@ func (c *ChatService) sessionStarted(client *xmppclient.Client, ev xmppclient.Se
 		if !ev.Resumed {
 			var err error
 			pass, err = c.catchUp(ctx, client)
+			// Corrections still waiting for their message may be shown
+			// now: the archive did not have it.
+			c.showOrphans()
 			checked := err == nil || archiveUnavailable(err)
 			if checked {
 				// The archive was read (what the server got is marked
@@ -1123,7 +1237,7 @@ func (c *ChatService) Send(ctx context.Context, peer, body string) (store.Messag
 	}
 	id := xmppclient.NewMessageID()
 	own := c.ownBare()
-	m := store.Message{Conversation: p, Direction: store.Out, Sender: own, Body: body, Time: c.localTime(),
+	m := store.Message{Conversation: p, Direction: store.Out, Sender: own, Body: body, Time: c.outTime(),
 		OriginID: id, MessageID: id, State: store.StateQueued, Type: store.TypeChat}
 	saved, err := st.Save(ctx, m)
 	if err != nil {
@@ -1190,7 +1304,7 @@ func (c *ChatService) edit(ctx context.Context, peer string, target store.Messag
 	if err != nil {
 		return err
 	}
-	e := store.Edit{ID: xmppclient.NewMessageID(), Conversation: p, Target: ref, Retract: retract, Time: c.localTime()}
+	e := store.Edit{ID: xmppclient.NewMessageID(), Conversation: p, Target: ref, Retract: retract, Time: c.outTime()}
 	if !retract {
 		e.Body = body
 	}

@@ -175,6 +175,9 @@ type Options struct {
 	// Now is the clock that dates messages, requests and retries (nil:
 	// clock.Now).
 	Now clock.Func
+	// PendingEditWait is how long a correction of a message not received
+	// waits for it before it is shown as a message of its own (0: 20 s).
+	PendingEditWait time.Duration
 }
 
 // lastAccountFile, in ProfilesRoot, names the account used last.
@@ -280,7 +283,7 @@ func NewService(opts Options) (*Service, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.contacts = newContactsService(s.log, s.opts.Now)
-	s.chats = newChatService(s.log, s.opts.Now)
+	s.chats = newChatService(s.log, s.opts.Now, s.opts.PendingEditWait)
 	// Receipts and markers go only to those the roster lets see our presence.
 	s.chats.mayShowPresence = s.contacts.sharesPresenceWith
 	if s.profile != nil {

@@ -25,6 +25,8 @@ type ChatAccount struct {
 	JID, Password, Dir string
 	// Svc is the running service (nil when stopped).
 	Svc *app.Service
+	// Adjust, when set, changes the service options before each Start.
+	Adjust func(*app.Options)
 
 	srv *Server
 }
@@ -50,13 +52,17 @@ func (a *ChatAccount) StartVia(t testing.TB, host string, port int, tune func(*x
 	if a.Svc != nil {
 		t.Fatalf("apptest: %s is already running", a.JID)
 	}
-	svc, err := app.NewService(app.Options{ProfileDir: a.Dir, Keyring: NewMemorySecrets(), Version: "test",
+	opts := app.Options{ProfileDir: a.Dir, Keyring: NewMemorySecrets(), Version: "test",
 		Tune: func(cfg *xmppclient.Config) {
 			Tune(cfg)
 			if tune != nil {
 				tune(cfg)
 			}
-		}})
+		}}
+	if a.Adjust != nil {
+		a.Adjust(&opts)
+	}
+	svc, err := app.NewService(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -260,6 +260,9 @@ func (s *Store) DeleteConversation(ctx context.Context, peer string) error {
 		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM conversations WHERE peer = ?`, peer); err != nil {
 			return err
 		}
+		if id, ok := t.w.convIDs[peer]; ok {
+			delete(t.w.convPeers, id)
+		}
 		delete(t.w.convIDs, peer)
 		// Its pending edits went with it.
 		return t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM pending_edits`).Scan(&t.w.pendingEdits)

@@ -129,8 +129,14 @@ func (t *wtx) applyPending(conv int64, dir Direction, id int64, ids editIDs) err
 			return err
 		}
 		for _, e := range edits {
-			if _, err := t.applyEdit(conv, id, e.retract, e.body, e.ts); err != nil {
+			out, err := t.applyEdit(conv, id, e.retract, e.body, e.ts)
+			if err != nil {
 				return err
+			}
+			// Reported like the edit's own arrival, now that the user can
+			// see it: a receipt owed for it names its id attribute.
+			if peer, ok := t.w.convPeers[conv]; ok {
+				t.resolved = append(t.resolved, Saved{ID: id, Conversation: peer, Outcome: out, Direction: dir, MessageID: e.ids.msg})
 			}
 			if _, err := t.exec("pendingDelete", e.id); err != nil {
 				return err

@@ -239,6 +239,7 @@ func (t *wtx) conversation(peer string, ts int64) (int64, error) {
 		return 0, fmt.Errorf("conversation %s: %w", peer, err)
 	}
 	t.w.convIDs[peer] = id
+	t.w.convPeers[id] = peer
 	return id, nil
 }
 
@@ -294,6 +295,9 @@ func (t *wtx) insert(conv int64, m Message, ts int64) (int64, Outcome, error) {
 		}
 	}
 	old, found, err := t.findCopy(conv, &m)
+	if err == nil && !found && t.w.shownEdits {
+		old, found, err = t.shownCopy(conv, &m)
+	}
 	if err != nil {
 		return 0, 0, err
 	}

@@ -181,10 +181,13 @@ CREATE INDEX outbox_edits_queued ON outbox_edits(after_id, id) WHERE state = 1;
 	// Chained corrections: the ids of applied corrections as aliases of
 	// the message they changed (see edit_aliases.go).
 	{Version: 8, Name: "edit aliases for chained corrections", SQL: migrationEditAliasesSQL},
+	// Corrections of messages that never came, shown as messages of their
+	// own (see orphan_edits.go).
+	{Version: 9, Name: "corrections shown without their message", SQL: migrationShownEditsSQL},
 }
 
 // SchemaVersion is the schema version this package writes: the last migration's.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // ErrNewerSchema: the database was written by a newer Parley; it is left alone.
 var ErrNewerSchema = errors.New("history database is from a newer version of Parley")

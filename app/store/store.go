@@ -61,6 +61,12 @@ type Options struct {
 	// can refresh once per batch. It must not block, nor call the store's
 	// write methods (that would deadlock): hand the slice to another goroutine.
 	OnCommit func([]Saved)
+	// OnResolved, when set, is called on the writer goroutine after a
+	// committed transaction that applied edits which had been waiting for
+	// their message (Pending when they were stored): one Saved each, with
+	// the edit's own id attribute as MessageID and the message it changed
+	// as ID. The same rules as for OnCommit apply.
+	OnResolved func([]Saved)
 	// OnError, when set, is called on the writer goroutine with a message
 	// given to Put that could not be stored (even retried alone).
 	OnError func(Message, error)

@@ -130,26 +130,30 @@ func (s *Store) commit(batch []*op) {
 	if len(live) == 0 {
 		return
 	}
-	saved, err := s.w.runTx(live)
+	saved, resolved, err := s.w.runTx(live)
 	if err == nil {
-		s.finish(live, saved, nil)
+		s.finish(live, saved, resolved, nil)
 		return
 	}
 	if len(live) == 1 {
-		s.finish(live, nil, err)
+		s.finish(live, nil, nil, err)
 		return
 	}
 	for _, o := range live {
 		one := []*op{o}
-		saved, err := s.w.runTx(one)
-		s.finish(one, saved, err)
+		saved, resolved, err := s.w.runTx(one)
+		s.finish(one, saved, resolved, err)
 	}
 }
 
-// finish reports a transaction's outcome to its callers and OnCommit.
-func (s *Store) finish(ops []*op, saved []Saved, err error) {
+// finish reports a transaction's outcome to its callers, OnCommit and
+// OnResolved.
+func (s *Store) finish(ops []*op, saved, resolved []Saved, err error) {
 	if err == nil && len(saved) > 0 && s.opts.OnCommit != nil {
 		s.opts.OnCommit(saved)
+	}
+	if err == nil && len(resolved) > 0 && s.opts.OnResolved != nil {
+		s.opts.OnResolved(resolved)
 	}
 	for _, o := range ops {
 		switch {
@@ -171,6 +175,11 @@ type writer struct {
 	// pendingEdits counts rows in pending_edits; while it is 0 a new message
 	// need not look for corrections waiting for it.
 	pendingEdits int
+	// shownEdits: shown_edits has rows, so a new message may be the
+	// original of a correction shown alone (orphan_edits.go).
+	shownEdits bool
+	// convPeers is convIDs the other way round.
+	convPeers map[int64]string
 	// buf holds the current transaction's new messages (see insertbuf.go).
 	buf insertBuffer
 	// now is the store's clock (Options.Now).
@@ -178,7 +187,8 @@ type writer struct {
 }
 
 func newWriter(ctx context.Context, db *sql.DB, now clock.Func) (*writer, error) {
-	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), convIDs: make(map[string]int64), buf: newInsertBuffer(),
+	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), convIDs: make(map[string]int64),
+		convPeers: make(map[int64]string), buf: newInsertBuffer(),
 		now: clock.Or(now)}
 	for name, q := range writeSQL {
 		st, err := db.PrepareContext(ctx, q)
@@ -202,6 +212,10 @@ func newWriter(ctx context.Context, db *sql.DB, now clock.Func) (*writer, error)
 // reload refreshes the caches from the database (after a rollback).
 func (w *writer) reload(ctx context.Context) error {
 	clear(w.convIDs)
+	clear(w.convPeers)
+	if err := w.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM shown_edits)").Scan(&w.shownEdits); err != nil {
+		return err
+	}
 	return w.db.QueryRowContext(ctx, "SELECT count(*) FROM pending_edits").Scan(&w.pendingEdits)
 }
 
@@ -219,14 +233,17 @@ type wtx struct {
 	buf   *insertBuffer
 	stmts map[string]*sql.Stmt // the writer's statements bound to tx
 	saved []Saved
+	// resolved are the pending edits applied in this transaction (see
+	// Options.OnResolved).
+	resolved []Saved
 }
 
 // runTx runs ops in one transaction and commits it.
-func (w *writer) runTx(ops []*op) (saved []Saved, err error) {
+func (w *writer) runTx(ops []*op) (saved, resolved []Saved, err error) {
 	ctx := context.Background()
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, nil, fmt.Errorf("begin: %w", err)
 	}
 	w.buf.reset()
 	t := &wtx{ctx: ctx, tx: tx, w: w, buf: &w.buf, stmts: make(map[string]*sql.Stmt, 16)}
@@ -243,20 +260,20 @@ func (w *writer) runTx(ops []*op) (saved []Saved, err error) {
 	for _, o := range ops {
 		if !o.buffered {
 			if err := t.flushInserts(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if err := o.run(t); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := t.flushInserts(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+		return nil, nil, fmt.Errorf("commit: %w", err)
 	}
-	return t.saved, nil
+	return t.saved, t.resolved, nil
 }
 
 // stmt returns the named prepared statement bound to the transaction.
