@@ -45,11 +45,16 @@ const firstSyncPages = 4
 // It is on the server's clock when the machine's is off by more than
 // maxClockSkew (see measureServerClock), so that what is dated here sorts
 // right among what the archive dates.
-func (c *ChatService) localTime() time.Time {
+func (c *ChatService) localTime() time.Time { return c.Now().Truncate(time.Second) }
+
+// Now is the time on the history's clock: the server's when the
+// machine's is off it (see localTime), so that "a minute ago" and "today"
+// agree with the times messages carry.
+func (c *ChatService) Now() time.Time {
 	c.mu.Lock()
 	skew := c.serverSkew
 	c.mu.Unlock()
-	return c.now().Add(skew).Truncate(time.Second)
+	return c.now().Add(skew)
 }
 
 // outTime is the time of a message or edit handed to the outbox: the

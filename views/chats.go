@@ -26,7 +26,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"parley/app"
-	"parley/app/clock"
 	"parley/app/store"
 )
 
@@ -51,6 +50,7 @@ type ChatService interface {
 	Search(ctx context.Context, q store.Query) ([]store.SearchResult, error)
 	SetDraft(ctx context.Context, peer, text string) error
 	Sync() app.SyncProgress
+	Now() time.Time
 }
 
 var _ ChatService = (*app.ChatService)(nil)
@@ -59,8 +59,9 @@ var _ ChatService = (*app.ChatService)(nil)
 type ChatsOptions struct {
 	// Do runs a function on the UI goroutine (nil: fyne.Do).
 	Do func(func())
-	// Now is the clock (nil: clock.Now); Location the time zone times are
-	// shown in (nil: time.Local).
+	// Now is the clock (nil: the chat service's, which is the server's
+	// when the machine's is off); Location the time zone times are shown
+	// in (nil: time.Local).
 	Now      func() time.Time
 	Location *time.Location
 	// Notify shows a desktop notification (nil: the app's SendNotification).
@@ -185,7 +186,7 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 		})
 	}
 	if c.now == nil {
-		c.now = clock.Now
+		c.now = svc.Now
 	}
 	if c.loc == nil {
 		c.loc = time.Local

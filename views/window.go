@@ -42,6 +42,8 @@ type Window struct {
 	now  func() time.Time
 	ctx  context.Context
 	stop context.CancelFunc
+	// chatsNow is WindowOptions.Now for the chats (nil: their service's clock).
+	chatsNow func() time.Time
 
 	login        *LoginForm
 	account      *AccountView
@@ -67,7 +69,7 @@ type Window struct {
 // NewWindow creates the window (not shown yet) with the login form. The
 // window title always contains "Parley".
 func NewWindow(a fyne.App, svc *app.Service, opts WindowOptions) *Window {
-	w := &Window{svc: svc, do: opts.Do, now: opts.Now}
+	w := &Window{svc: svc, do: opts.Do, now: opts.Now, chatsNow: opts.Now}
 	if w.do == nil {
 		w.do = fyne.Do
 	}
@@ -278,7 +280,7 @@ func (w *Window) showAccount() {
 	w.titleAccount = st.Account
 	w.setTitle()
 	w.contacts = NewContactsView(w.win, w.svc.Contacts(), w.do)
-	w.chats = NewChatsView(w.win, w.svc.Chats(), w.svc.Contacts(), ChatsOptions{Do: w.do, Now: w.now, OnUnread: w.setUnread, Unfocused: w.background})
+	w.chats = NewChatsView(w.win, w.svc.Chats(), w.svc.Contacts(), ChatsOptions{Do: w.do, Now: w.chatsNow, OnUnread: w.setUnread, Unfocused: w.background})
 	w.contacts.OnChat = func(jid string) {
 		w.ShowChats()
 		w.chats.Open(jid, "")
