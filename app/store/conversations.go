@@ -19,7 +19,7 @@ import (
 // is in message order again with no migration.
 const activitySQL = `CASE WHEN c.last_message_id IS NULL THEN c.last_activity ELSE c.last_ts END`
 
-const conversationSQL = `SELECT c.peer, ` + activitySQL + `, c.unread, c.draft, c.read_ts, c.read_id,
+const conversationSQL = `SELECT c.peer, ` + activitySQL + `, c.unread, c.draft, c.read_ts, c.read_id, c.accepted,
 	` + messageCols + `
 	FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id`
 
@@ -70,7 +70,7 @@ func scanConversations(rows *sql.Rows) ([]Conversation, error) {
 			origin, stanza, msgID    sql.NullString
 			original                 sql.NullString
 		)
-		err := rows.Scan(&c.Peer, &activity, &c.Unread, &c.Draft, &c.LastRead.Time, &c.LastRead.ID,
+		err := rows.Scan(&c.Peer, &activity, &c.Unread, &c.Draft, &c.LastRead.Time, &c.LastRead.ID, &c.Accepted,
 			&id, &dir, &sender, &body, &ts, &typ, &origin, &stanza, &msgID, &state, &errTx, &editedAt,
 			&original, &retracted, &markable)
 		if err != nil {
@@ -245,7 +245,9 @@ func (s *Store) StartConversation(ctx context.Context, peer string, at time.Time
 		if n, _ := res.RowsAffected(); n > 0 {
 			started = true
 		}
-		return nil
+		// Starting a chat accepts it (see requests.go).
+		_, err = t.exec("convAccept", conv)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("start conversation with %s: %w", peer, err)

@@ -26,7 +26,8 @@ var writeSQL = map[string]string{
 		last_message_id = CASE WHEN last_message_id IS NULL OR ?2 >= last_ts THEN ?3 ELSE last_message_id END,
 		last_ts = CASE WHEN last_message_id IS NULL OR ?2 >= last_ts THEN ?2 ELSE last_ts END,
 		last_activity = max(last_activity, ?2),
-		unread = unread + (?4 AND ?2 >= read_ts)
+		unread = unread + (?4 AND ?2 >= read_ts),
+		accepted = accepted OR ?5
 		WHERE id = ?1`,
 	"convUnreadDown": `UPDATE conversations SET unread = max(unread - 1, 0)
 		WHERE id = ?1 AND (?2, ?3) > (read_ts, read_id)`,
@@ -415,7 +416,8 @@ func (t *wtx) newID(ts int64) (int64, error) {
 // that were waiting for it.
 func (t *wtx) inserted(conv, id int64, m *Message, ts int64) error {
 	unread := m.Direction == In && m.Body != ""
-	if _, err := t.exec("convAfterInsert", conv, ts, id, unread); err != nil {
+	// Writing in a conversation accepts it (see requests.go).
+	if _, err := t.exec("convAfterInsert", conv, ts, id, unread, m.Direction == Out); err != nil {
 		return err
 	}
 	if t.w.pendingEdits == 0 {

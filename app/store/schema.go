@@ -184,10 +184,13 @@ CREATE INDEX outbox_edits_queued ON outbox_edits(after_id, id) WHERE state = 1;
 	// Corrections of messages that never came, shown as messages of their
 	// own (see orphan_edits.go).
 	{Version: 9, Name: "corrections shown without their message", SQL: migrationShownEditsSQL},
+	// Message requests: whether the user accepted a conversation (see
+	// requests.go).
+	{Version: 10, Name: "accepted conversations", SQL: migrationRequestsSQL},
 }
 
 // SchemaVersion is the schema version this package writes: the last migration's.
-const SchemaVersion = 9
+const SchemaVersion = 10
 
 // ErrNewerSchema: the database was written by a newer Parley; it is left alone.
 var ErrNewerSchema = errors.New("history database is from a newer version of Parley")

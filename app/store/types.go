@@ -184,7 +184,10 @@ type Conversation struct {
 	Unread       int       // incoming messages after the read marker (retracted ones not counted)
 	Draft        string    // the composer text kept for this chat
 	LastRead     Cursor    // the read marker (zero: nothing read yet)
-	Last         *Message  // the newest message (the preview), nil when there is none
+	// Accepted: the user accepted the conversation (a request accepted, a
+	// chat opened or written in); see requests.go.
+	Accepted bool
+	Last     *Message // the newest message (the preview), nil when there is none
 }
 
 // SearchResult is one message matching a search, with what the UI needs to
