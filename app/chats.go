@@ -234,6 +234,9 @@ type ChatService struct {
 	// mayShowPresence reports whether a peer may see our presence (see
 	// presenceShared); set by NewService.
 	mayShowPresence func(bare string) bool
+	// inRoster reports whether a peer is in the roster: a conversation a
+	// stranger starts is a message request (chats_requests.go).
+	inRoster func(bare string) bool
 	// sidClient's server announced urn:xmpp:sid:0 for the account: its
 	// stanza-ids by the own bare JID are its own (see stanzaIDsTrusted).
 	sidClient *xmppclient.Client
@@ -1374,6 +1377,10 @@ func (c *ChatService) SendChatState(peer, state string) error {
 	if client == nil {
 		return ErrNotOnline
 	}
+	// A stranger whose request is not accepted learns nothing of what we do.
+	if req, err := c.IsRequest(context.Background(), p); err != nil || req {
+		return err
+	}
 	to, _ := xmppclient.ParseJID(p)
 	_, err = client.SendMessage(xmppclient.OutgoingMessage{To: to, ChatState: state, NoStore: true})
 	return err
@@ -1454,13 +1461,19 @@ func (c *ChatService) MarkRead(ctx context.Context, peer string, upTo store.Mess
 	return nil
 }
 
-// Conversations lists conversations, newest activity first.
+// Conversations lists conversations, newest activity first; message
+// requests are not among them (MessageRequests).
 func (c *ChatService) Conversations(ctx context.Context) ([]store.Conversation, error) {
 	st, err := c.history()
 	if err != nil {
 		return nil, err
 	}
-	return st.Conversations(ctx, 0)
+	all, err := st.Conversations(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	convs, _ := c.splitRequests(all)
+	return convs, nil
 }
 
 // StartConversation makes a conversation appear in the list before any
@@ -1474,12 +1487,18 @@ func (c *ChatService) StartConversation(ctx context.Context, peer string) (strin
 	if err != nil {
 		return "", err
 	}
-	started, err := st.StartConversation(ctx, p, time.Now())
+	started, err := st.StartConversation(ctx, p, c.Now())
 	if err != nil {
 		return "", err
 	}
 	if started {
 		c.notify(ChatChange{Peers: []string{p}})
+	}
+	// Opening a chat with someone accepts their message request.
+	if conv, found, err := st.Conversation(ctx, p); err == nil && found && c.isRequest(conv) {
+		if err := c.accept(ctx, p); err != nil {
+			return "", err
+		}
 	}
 	return p, nil
 }
@@ -1561,13 +1580,18 @@ func (c *ChatService) Flush(ctx context.Context) error {
 	return st.Flush(ctx)
 }
 
-// UnreadTotal counts unread messages in all conversations.
+// UnreadTotal counts unread messages in all conversations (message
+// requests not counted).
 func (c *ChatService) UnreadTotal(ctx context.Context) (int, error) {
-	st, err := c.history()
+	convs, err := c.Conversations(ctx)
 	if err != nil {
 		return 0, err
 	}
-	return st.UnreadTotal(ctx)
+	n := 0
+	for _, conv := range convs {
+		n += conv.Unread
+	}
+	return n, nil
 }
 
 // Retry puts a failed message back into the outbox and sends it.

@@ -121,7 +121,7 @@ func TestCatchUpCutShortLeavesAGapFilledOnScrollAndOnNextLogin(t *testing.T) {
 // conversation finds peer in the conversation list (which reads the local
 // history only).
 func conversation(ctx context.Context, cs *app.ChatService, peer string) (store.Conversation, bool, error) {
-	convs, err := cs.Conversations(ctx)
+	convs, err := apptest.AllConversations(ctx, cs)
 	if err != nil {
 		return store.Conversation{}, false, err
 	}

@@ -457,7 +457,7 @@ func TestChatCarbonsBetweenTwoResources(t *testing.T) {
 	if got := apptest.Bodies(msgs); len(got) != 3 {
 		t.Errorf("conversation with %s on resource one: %q; want the three real messages", bobJID, got)
 	}
-	convs, err := one.Chats().Conversations(ctx)
+	convs, err := apptest.AllConversations(ctx, one.Chats())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,8 +478,9 @@ func TestChatCatchUpAfterOffline(t *testing.T) {
 	a := srv.NewChatAccount(t, "catchup")
 	a.Start(t)
 	waitSync(t, a.Chats(), "the first (empty) catch-up", func(p app.SyncProgress) bool { return !p.Active && p.Err == nil })
-	a.Stop(t)
 	bobJID, bobPass := srv.NewUser(t, "raw")
+	a.Befriend(t, bobJID) // counted unread: a contact's messages, not a request
+	a.Stop(t)
 	bob := srv.Raw(t, bobJID, bobPass, "raw")
 	ctx := chatCtx(t)
 

@@ -15,6 +15,13 @@ func (c *ChatService) presenceShared(peer string) bool {
 	return c.mayShowPresence != nil && c.mayShowPresence(peer)
 }
 
+// hasContact reports whether bare is in the roster, whatever the
+// subscription (a contact added but not yet approved is no stranger).
+func (c *ContactsService) hasContact(bare string) bool {
+	_, ok := c.entry(bare)
+	return ok
+}
+
 // sharesPresenceWith reports whether the roster lets bare see our presence
 // (subscription from or both), as last known: the roster cached in the
 // profile until the session's fetch, then kept in step by the server's

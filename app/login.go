@@ -286,6 +286,8 @@ func NewService(opts Options) (*Service, error) {
 	s.chats = newChatService(s.log, s.opts.Now, s.opts.PendingEditWait)
 	// Receipts and markers go only to those the roster lets see our presence.
 	s.chats.mayShowPresence = s.contacts.sharesPresenceWith
+	// Conversations strangers start are message requests.
+	s.chats.inRoster = s.contacts.hasContact
 	if s.profile != nil {
 		// The last known roster and the history show at once, before any login.
 		s.contacts.useProfile(s.profile, s.profile.Settings().JID)

@@ -72,6 +72,13 @@ func seedService(t *testing.T, account string, msgs []store.Message) *app.Servic
 			t.Fatal(err)
 		}
 	}
+	// The seed is the user's own history: their conversations, not
+	// message requests from strangers.
+	for _, m := range msgs {
+		if _, err := st.AcceptConversation(ctx, m.Conversation); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -922,8 +929,12 @@ func TestWindowChatsFromLinkContactsAndTitle(t *testing.T) {
 		}
 	})
 
-	// A message from Cid, whose chat is not open: counted in the title.
+	// A message from Cid, a contact whose chat is not open: counted in
+	// the title (a stranger's would be a message request).
 	ctx := ctxFor(t)
+	if err := h.svc.Contacts().Add(ctx, cid.JID, "Cid", "", ""); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cid.Svc.Chats().Send(ctx, jid, "psst"); err != nil {
 		t.Fatal(err)
 	}
@@ -932,9 +943,6 @@ func TestWindowChatsFromLinkContactsAndTitle(t *testing.T) {
 	})
 
 	// "Chat" on a contact opens the chat with it, in the Chats tab.
-	if err := h.svc.Contacts().Add(ctx, cid.JID, "Cid", "", ""); err != nil {
-		t.Fatal(err)
-	}
 	h.ui.do(func() { h.w.ShowContacts() })
 	var row *rowView
 	h.ui.waitUI(t, "Cid in the contacts", waitFor, func() bool {

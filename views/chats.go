@@ -51,6 +51,10 @@ type ChatService interface {
 	SetDraft(ctx context.Context, peer, text string) error
 	Sync() app.SyncProgress
 	Now() time.Time
+	MessageRequests(ctx context.Context) ([]store.Conversation, error)
+	IsRequest(ctx context.Context, peer string) (bool, error)
+	AcceptRequest(ctx context.Context, peer string) error
+	DismissRequest(ctx context.Context, peer string) error
 }
 
 var _ ChatService = (*app.ChatService)(nil)
@@ -104,6 +108,7 @@ type ChatsView struct {
 	list     *convList
 	chat     *chatView
 	search   *searchPane
+	requests *messageRequests
 	notes    *notifier
 	composer *composer
 
@@ -222,7 +227,9 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	c.syncAct = widget.NewActivity()
 	c.syncBox = container.NewBorder(nil, nil, c.syncAct, nil, c.syncLabel)
 	c.syncBox.Hide()
-	top := container.NewVBox(c.search.entry, container.NewBorder(nil, nil, nil, c.newChatBtn, c.search.scope))
+	c.requests = newMessageRequests(c)
+	top := container.NewVBox(c.search.entry, container.NewBorder(nil, nil, nil, c.newChatBtn, c.search.scope),
+		c.requests.btn)
 	left := container.NewBorder(top, c.syncBox, nil, nil,
 		container.NewStack(c.list.content(), c.search.content()))
 
@@ -495,10 +502,14 @@ func (c *ChatsView) refreshConversations() {
 	c.convBusy = true
 	go func() {
 		convs, err := c.svc.Conversations(c.ctx)
+		reqs, rerr := c.svc.MessageRequests(c.ctx)
 		c.do(func() {
 			c.convBusy = false
 			if err == nil && c.ctx.Err() == nil {
 				c.applyConversations(convs)
+			}
+			if rerr == nil && c.ctx.Err() == nil {
+				c.requests.set(reqs)
 			}
 			if c.convAgain {
 				c.convAgain = false
@@ -553,9 +564,20 @@ func (c *ChatsView) onSnapshot(s app.ContactsSnapshot) {
 }
 
 func (c *ChatsView) applySnapshot(s app.ContactsSnapshot) {
+	// Who is a contact decides what is a message request: a change of
+	// the roster's members reads the list again.
+	members := len(s.Contacts) != len(c.byJID)
+	for i := range s.Contacts {
+		if _, ok := c.byJID[s.Contacts[i].JID]; !ok {
+			members = true
+		}
+	}
 	clear(c.byJID)
 	for i := range s.Contacts {
 		c.byJID[s.Contacts[i].JID] = &s.Contacts[i]
+	}
+	if members && c.list != nil {
+		c.refreshConversations()
 	}
 	c.avatars.forget()
 	c.list.list.Refresh()

@@ -1,7 +1,8 @@
 // Desktop notifications for incoming messages while the window is not
 // focused. Newly stored messages are looked up off the UI goroutine;
 // retracted ones, our own and those older than a minute (archive catch-up)
-// are skipped; a burst within ChatsOptions.NotifyDelay becomes one
+// are skipped; a message request shows as one, without its text; a burst
+// within ChatsOptions.NotifyDelay becomes one
 // notification ("Alice (3 new messages)", or "5 new messages" from several
 // people).
 package views
@@ -15,6 +16,9 @@ import (
 
 	"parley/app/store"
 )
+
+// requestNotice stands for the text of a message request in a notification.
+const requestNotice = "Message request: see “Message requests” in Chats."
 
 const (
 	notifyMaxAge     = time.Minute // older messages are catch-up, not news
@@ -41,10 +45,20 @@ func (n *notifier) lookUp(ids []int64) {
 	}
 	now := c.now()
 	var msgs []store.Message
+	requests := map[string]bool{} // by peer, asked once per lookup
 	for _, id := range ids {
 		m, err := c.svc.Message(c.ctx, id)
 		if err != nil || m.Direction != store.In || m.Retracted || strings.TrimSpace(m.Body) == "" || now.Sub(m.Time) > notifyMaxAge {
 			continue
+		}
+		req, asked := requests[m.Conversation]
+		if !asked {
+			req, _ = c.svc.IsRequest(c.ctx, m.Conversation)
+			requests[m.Conversation] = req
+		}
+		if req {
+			// A stranger's text (spam, often) stays off the desktop.
+			m.Body = requestNotice
 		}
 		msgs = append(msgs, m)
 	}

@@ -198,6 +198,43 @@ func DescribeMessages(msgs []store.Message) string {
 	return b.String()
 }
 
+// AllConversations lists every conversation of the history: the list's
+// and the message requests (strangers' conversations not accepted).
+func AllConversations(ctx context.Context, cs *app.ChatService) ([]store.Conversation, error) {
+	convs, err := cs.Conversations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reqs, err := cs.MessageRequests(ctx)
+	return append(convs, reqs...), err
+}
+
+// Befriend puts peer on the account's roster (a contact, not a stranger:
+// their conversation is no message request), and waits until the roster
+// has it.
+func (a *ChatAccount) Befriend(t testing.TB, peer string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cs := a.Svc.Contacts()
+	if err := cs.Add(ctx, peer, "", "", ""); err != nil {
+		t.Fatalf("apptest: adding %s to the roster of %s: %v", peer, a.JID, err)
+	}
+	WaitContacts(t, cs, peer+" on the roster", 30*time.Second, func(s app.ContactsSnapshot) bool {
+		_, ok := FindContact(s, peer)
+		return ok
+	})
+}
+
+// DescribeConversations is convs in a line, for test failures.
+func DescribeConversations(convs []store.Conversation) string {
+	parts := make([]string, len(convs))
+	for i, c := range convs {
+		parts[i] = fmt.Sprintf("%s(unread %d, accepted %v)", c.Peer, c.Unread, c.Accepted)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
 // PingSync sends an XEP-0199 ping from the raw peer to its server and waits
 // for the answer: the server handles a client's stanzas in order, so every
 // stanza the peer sent before has then been routed (and archived).

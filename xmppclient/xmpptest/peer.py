@@ -52,6 +52,7 @@ NS_RETRACT_LEGACY = "urn:xmpp:message-retract:0"
 NS_HINTS = "urn:xmpp:hints"
 NS_SID = "urn:xmpp:sid:0"
 NS_DELAY = "urn:xmpp:delay"
+NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 
 
 def emit(event, **fields):
@@ -93,6 +94,10 @@ class Peer(slixmpp.ClientXMPP):
             el = x.find("{%s}%s" % (ns, name))
             return "" if el is None else el.get(key, "")
 
+        chat_state = ""
+        for el in x:
+            if el.tag.startswith("{%s}" % NS_CHATSTATES):
+                chat_state = el.tag.split("}", 1)[1]
         marker, marker_for = "", ""
         for name in ("displayed", "received", "acknowledged"):
             el = x.find("{%s}%s" % (NS_MARKERS, name))
@@ -109,7 +114,8 @@ class Peer(slixmpp.ClientXMPP):
                            "receipt_for": attr(NS_RECEIPTS, "received"),
                            "markable": x.find("{%s}markable" % NS_MARKERS) is not None,
                            "marker": marker, "marker_for": marker_for,
-                           "stamp": attr(NS_DELAY, "delay", "stamp")})
+                           "stamp": attr(NS_DELAY, "delay", "stamp"),
+                           "chat_state": chat_state})
 
     def on_any_message(self, msg):
         x = msg.xml

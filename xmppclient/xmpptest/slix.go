@@ -64,6 +64,8 @@ type PeerEvent struct {
 	Marker         string `json:"marker"`
 	MarkerFor      string `json:"marker_for"`
 	Stamp          string `json:"stamp"`
+	// ChatState is the XEP-0085 state a message carries ("" for none).
+	ChatState string `json:"chat_state"`
 }
 
 // SlixPeer is a running slixmpp client.
