@@ -1464,16 +1464,8 @@ func (c *ChatService) MarkRead(ctx context.Context, peer string, upTo store.Mess
 // Conversations lists conversations, newest activity first; message
 // requests are not among them (MessageRequests).
 func (c *ChatService) Conversations(ctx context.Context) ([]store.Conversation, error) {
-	st, err := c.history()
-	if err != nil {
-		return nil, err
-	}
-	all, err := st.Conversations(ctx, 0)
-	if err != nil {
-		return nil, err
-	}
-	convs, _ := c.splitRequests(all)
-	return convs, nil
+	convs, _, err := c.listAll(ctx)
+	return convs, err
 }
 
 // StartConversation makes a conversation appear in the list before any

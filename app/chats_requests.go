@@ -37,19 +37,25 @@ func (c *ChatService) splitRequests(all []store.Conversation) (convs, requests [
 	return convs, requests
 }
 
-// MessageRequests lists the conversations strangers started that the
-// user has not accepted, newest first.
-func (c *ChatService) MessageRequests(ctx context.Context) ([]store.Conversation, error) {
+// listAll reads every conversation and separates the message requests.
+func (c *ChatService) listAll(ctx context.Context) (convs, requests []store.Conversation, err error) {
 	st, err := c.history()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	all, err := st.Conversations(ctx, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	_, requests := c.splitRequests(all)
-	return requests, nil
+	convs, requests = c.splitRequests(all)
+	return convs, requests, nil
+}
+
+// MessageRequests lists the conversations strangers started that the
+// user has not accepted, newest first.
+func (c *ChatService) MessageRequests(ctx context.Context) ([]store.Conversation, error) {
+	_, requests, err := c.listAll(ctx)
+	return requests, err
 }
 
 // IsRequest reports whether the conversation with peer is a message

@@ -5,7 +5,6 @@ package store
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 )
 
@@ -96,25 +95,11 @@ func TestMarkableRoundTrips(t *testing.T) {
 
 func TestMarkableFalseForVersion5Rows(t *testing.T) {
 	ctx := testCtx(t)
-	path := filepath.Join(t.TempDir(), "v5.db")
-	db := openRawTB(t, path)
-	if err := migrate(ctx, db, migrations[:5]); err != nil {
-		t.Fatalf("creating a version 5 database: %v", err)
-	}
-	ts := base.UnixMilli()
-	for _, q := range []string{
+	path := oldDatabase(t, 5,
 		`INSERT INTO conversations(id, peer, last_activity) VALUES (1, 'alice@example.org', 0)`,
 		`INSERT INTO messages(id, conversation_id, direction, sender, body, ts, message_id, state)
 			VALUES (?1 << 20, 1, 0, 'alice@example.org/phone', 'from version 5', ?1, 'm1', 0)`,
-		`UPDATE conversations SET last_message_id = ?1 << 20, last_ts = ?1, last_activity = ?1`,
-	} {
-		if _, err := db.ExecContext(ctx, q, ts); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+		`UPDATE conversations SET last_message_id = ?1 << 20, last_ts = ?1, last_activity = ?1`)
 
 	s := openAt(t, path, Options{})
 	if v := userVersion(t, s.rdb); v != SchemaVersion {

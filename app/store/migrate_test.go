@@ -222,3 +222,25 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatalf("after reopen: %v, %v", msgs, err)
 	}
 }
+
+// oldDatabase makes a database of schema version v (the migrations up to
+// it) holding what stmts insert (each run with ?1 = base in Unix ms), for
+// migration tests, and returns its path.
+func oldDatabase(t *testing.T, v int, stmts ...string) string {
+	t.Helper()
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("v%d.db", v))
+	db := openRawTB(t, path)
+	if err := migrate(ctx, db, migrations[:v]); err != nil {
+		t.Fatalf("creating a version %d database: %v", v, err)
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q, base.UnixMilli()); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -4,7 +4,6 @@
 package store
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -58,26 +57,11 @@ func TestConversationAcceptance(t *testing.T) {
 }
 
 func TestMigrateToVersion10AcceptsExisting(t *testing.T) {
-	ctx := testCtx(t)
-	path := filepath.Join(t.TempDir(), "v9.db")
-	db := openRawTB(t, path)
-	if err := migrate(ctx, db, migrations[:9]); err != nil {
-		t.Fatalf("creating a version 9 database: %v", err)
-	}
-	ts := base.UnixMilli()
-	for _, q := range []string{
+	path := oldDatabase(t, 9,
 		`INSERT INTO conversations(id, peer, last_activity) VALUES (1, 'alice@example.org', 0)`,
 		`INSERT INTO messages(id, conversation_id, direction, sender, body, ts, message_id, state)
 			VALUES (?1 << 20, 1, 0, 'alice@example.org/x', 'from before', ?1, 'm1', 0)`,
-		`UPDATE conversations SET last_message_id = ?1 << 20, last_ts = ?1, last_activity = ?1`,
-	} {
-		if _, err := db.ExecContext(ctx, q, ts); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+		`UPDATE conversations SET last_message_id = ?1 << 20, last_ts = ?1, last_activity = ?1`)
 	s := openAt(t, path, Options{})
 	if !accepted(t, s, alice) {
 		t.Error("a conversation from before version 10 is not accepted: the upgrade would hide it")
