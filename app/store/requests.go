@@ -33,12 +33,7 @@ func (s *Store) AcceptConversation(ctx context.Context, peer string) (changed bo
 		if err != nil {
 			return err
 		}
-		res, err := t.exec("convAccept", conv)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		changed = n > 0
+		changed, err = t.execChanged("convAccept", conv)
 		return err
 	})
 	if err != nil {

@@ -58,13 +58,8 @@ func (s *Store) SetStateByMessageID(ctx context.Context, peer, msgID string, st 
 
 // Requeue puts a failed message back in the outbox (the user asked to retry).
 func (s *Store) Requeue(ctx context.Context, id int64) (changed bool, err error) {
-	err = s.do(ctx, func(t *wtx) error {
-		res, err := t.exec("requeue", id)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		changed = n > 0
+	err = s.do(ctx, func(t *wtx) (err error) {
+		changed, err = t.execChanged("requeue", id)
 		return err
 	})
 	if err != nil {

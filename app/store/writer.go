@@ -298,6 +298,19 @@ func (t *wtx) exec(name string, args ...any) (sql.Result, error) {
 	return res, nil
 }
 
+// execChanged runs the named statement and reports whether it changed a row.
+func (t *wtx) execChanged(name string, args ...any) (bool, error) {
+	res, err := t.exec(name, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
 func (t *wtx) queryRow(name string, args ...any) *sql.Row {
 	return t.stmt(name).QueryRowContext(t.ctx, args...)
 }
