@@ -103,7 +103,8 @@ fmt-check:
 	echo "gofmt: ok"
 
 vet:
-	@$(GO) vet -tags $(TAGS) ./...
+	@echo "go vet ./... (the first run compiles Fyne, SQLite and the rest: a few minutes)"
+	$(GO) vet -tags $(TAGS) ./...
 	echo "go vet: ok"
 
 staticcheck:
