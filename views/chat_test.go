@@ -932,6 +932,7 @@ func TestWindowChatsFromLinkContactsAndTitle(t *testing.T) {
 	// A message from Cid, a contact whose chat is not open: counted in
 	// the title (a stranger's would be a message request).
 	ctx := ctxFor(t)
+	apptest.WaitContacts(t, h.svc.Contacts(), "the roster loaded", waitFor, func(s app.ContactsSnapshot) bool { return s.Loaded })
 	if err := h.svc.Contacts().Add(ctx, cid.JID, "Cid", "", ""); err != nil {
 		t.Fatal(err)
 	}

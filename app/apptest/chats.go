@@ -217,6 +217,9 @@ func (a *ChatAccount) Befriend(t testing.TB, peer string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cs := a.Svc.Contacts()
+	// The contacts service takes the session after the chats (and may
+	// still be fetching the roster when the chats' catch-up is done).
+	WaitContacts(t, cs, "the roster loaded", 30*time.Second, func(s app.ContactsSnapshot) bool { return s.Loaded })
 	if err := cs.Add(ctx, peer, "", "", ""); err != nil {
 		t.Fatalf("apptest: adding %s to the roster of %s: %v", peer, a.JID, err)
 	}
