@@ -173,6 +173,15 @@ func (c *conn) startTLS(ctx context.Context, cfg *Config) error {
 // dialAndLogin connects to the first reachable endpoint and runs the
 // stream, TLS and SASL steps. It returns a stream ready for resume or bind.
 func dialAndLogin(ctx context.Context, cfg *Config) (*conn, error) {
+	return dialFirst(ctx, cfg, func(c *conn) error { return c.login(ctx, cfg) })
+}
+
+// dialFirst tries the account's endpoints in order (endpoints) and runs
+// steps on the first connection made: a failure of the network (dialling,
+// or steps failing with one) moves on to the next endpoint; a permanent
+// one or a protocol answer ends the attempt. Errors after all endpoints
+// failed are a *ConnectError naming what was tried.
+func dialFirst(ctx context.Context, cfg *Config, steps func(*conn) error) (*conn, error) {
 	var tried []string
 	var lastErr error
 	for _, ep := range endpoints(ctx, cfg) {
@@ -187,7 +196,7 @@ func dialAndLogin(ctx context.Context, cfg *Config) (*conn, error) {
 			continue
 		}
 		c := newConn(nc, ep.DirectTLS)
-		if err := c.login(ctx, cfg); err != nil {
+		if err := steps(c); err != nil {
 			c.close()
 			if IsPermanent(err) || !isNetworkError(err) {
 				return nil, err
@@ -239,36 +248,15 @@ func (c *conn) login(ctx context.Context, cfg *Config) error {
 
 // openForRegistration connects and secures a stream without logging in.
 func openForRegistration(ctx context.Context, cfg *Config) (*conn, error) {
-	var tried []string
-	var lastErr error
-	for _, ep := range endpoints(ctx, cfg) {
-		tried = append(tried, ep.addr())
-		nc, err := dialEndpoint(ctx, cfg, ep)
-		if err != nil {
-			if IsPermanent(err) {
-				return nil, err
-			}
-			lastErr = err
-			continue
-		}
-		c := newConn(nc, ep.DirectTLS)
-		err = c.openStream(ctx, cfg.JID.Domain)
+	return dialFirst(ctx, cfg, func(c *conn) error {
+		err := c.openStream(ctx, cfg.JID.Domain)
 		if err == nil && !c.encrypted {
 			if err = c.startTLS(ctx, cfg); err == nil {
 				err = c.openStream(ctx, cfg.JID.Domain)
 			}
 		}
-		if err != nil {
-			c.close()
-			if IsPermanent(err) || !isNetworkError(err) {
-				return nil, err
-			}
-			lastErr = err
-			continue
-		}
-		return c, nil
-	}
-	return nil, &ConnectError{Domain: cfg.JID.Domain, Tried: tried, Err: lastErr}
+		return err
+	})
 }
 
 // bind asks for a resource (RFC 6120 §7) and returns the full JID.
