@@ -380,7 +380,7 @@ func (c *ChatService) useProfile(p *Profile, account string) error {
 			c.log.Warn("closing the history", "err", err)
 		}
 	}
-	st, err := store.Open(context.Background(), filepath.Join(p.Dir(), HistoryFile), store.Options{OnCommit: c.onCommit, OnResolved: c.onResolved, OnError: c.onStoreError, Now: c.now})
+	st, err := store.Open(context.Background(), filepath.Join(p.Dir(), HistoryFile), store.Options{OnCommit: c.onCommit, OnResolved: c.onCommit, OnError: c.onStoreError, Now: c.now})
 	if err != nil {
 		return fmt.Errorf("open the history of %s: %w", account, err)
 	}
@@ -407,7 +407,9 @@ func (c *ChatService) onStoreError(m store.Message, err error) {
 
 // onCommit runs on the store's writer goroutine: hand the change over,
 // and send the receipts owed for the messages now in the history (a copy
-// of one stored already counts: it is in the history).
+// of one stored already counts: it is in the history). It also takes the
+// store's OnResolved: edits that waited for their message and are applied
+// now, so the user sees them and the receipts owed for them go out.
 func (c *ChatService) onCommit(saved []store.Saved) {
 	peers := map[string]bool{}
 	var ch ChatChange
@@ -1464,7 +1466,7 @@ func (c *ChatService) MarkRead(ctx context.Context, peer string, upTo store.Mess
 // Conversations lists conversations, newest activity first; message
 // requests are not among them (MessageRequests).
 func (c *ChatService) Conversations(ctx context.Context) ([]store.Conversation, error) {
-	convs, _, err := c.listAll(ctx)
+	convs, _, err := c.ConversationList(ctx)
 	return convs, err
 }
 
@@ -1479,18 +1481,13 @@ func (c *ChatService) StartConversation(ctx context.Context, peer string) (strin
 	if err != nil {
 		return "", err
 	}
-	started, err := st.StartConversation(ctx, p, c.Now())
+	// Opening a chat with someone also accepts their message request.
+	started, accepted, err := st.StartConversation(ctx, p, c.Now())
 	if err != nil {
 		return "", err
 	}
-	if started {
+	if started || accepted {
 		c.notify(ChatChange{Peers: []string{p}})
-	}
-	// Opening a chat with someone accepts their message request.
-	if conv, found, err := st.Conversation(ctx, p); err == nil && found && c.isRequest(conv) {
-		if err := c.accept(ctx, p); err != nil {
-			return "", err
-		}
 	}
 	return p, nil
 }

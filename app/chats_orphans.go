@@ -10,8 +10,6 @@ package app
 import (
 	"context"
 	"time"
-
-	"parley/app/store"
 )
 
 // defaultPendingEditWait is how long a correction waits for its message
@@ -75,28 +73,4 @@ func (c *ChatService) showOrphans() {
 	if waiting > 0 {
 		c.waitForOrphans()
 	}
-}
-
-// onResolved runs on the store's writer goroutine when edits that waited
-// for their message were applied to it: the user sees them now, so the
-// receipts owed for them go out.
-func (c *ChatService) onResolved(resolved []store.Saved) {
-	var receipts []owedReceipt
-	var ch ChatChange
-	seen := map[string]bool{}
-	for _, s := range resolved {
-		if s.Direction == store.In && s.MessageID != "" {
-			if r, ok := c.takeReceipt(msgKey{s.Conversation, s.MessageID}, true); ok {
-				receipts = append(receipts, r)
-			}
-		}
-		if !seen[s.Conversation] {
-			seen[s.Conversation] = true
-			ch.Peers = append(ch.Peers, s.Conversation)
-		}
-	}
-	if len(ch.Peers) > 0 {
-		c.notify(ch)
-	}
-	c.queueReceipts(receipts)
 }

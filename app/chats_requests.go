@@ -37,8 +37,10 @@ func (c *ChatService) splitRequests(all []store.Conversation) (convs, requests [
 	return convs, requests
 }
 
-// listAll reads every conversation and separates the message requests.
-func (c *ChatService) listAll(ctx context.Context) (convs, requests []store.Conversation, err error) {
+// ConversationList reads every conversation once and separates them:
+// the conversation list (Conversations) and the message requests
+// (MessageRequests), both newest first.
+func (c *ChatService) ConversationList(ctx context.Context) (convs, requests []store.Conversation, err error) {
 	st, err := c.history()
 	if err != nil {
 		return nil, nil, err
@@ -54,7 +56,7 @@ func (c *ChatService) listAll(ctx context.Context) (convs, requests []store.Conv
 // MessageRequests lists the conversations strangers started that the
 // user has not accepted, newest first.
 func (c *ChatService) MessageRequests(ctx context.Context) ([]store.Conversation, error) {
-	_, requests, err := c.listAll(ctx)
+	_, requests, err := c.ConversationList(ctx)
 	return requests, err
 }
 

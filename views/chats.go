@@ -34,7 +34,7 @@ import (
 // history or the network, so the views never make them on the UI goroutine.
 type ChatService interface {
 	Subscribe(fn func(app.ChatChange)) (unsubscribe func())
-	Conversations(ctx context.Context) ([]store.Conversation, error)
+	ConversationList(ctx context.Context) (convs, requests []store.Conversation, err error)
 	Latest(ctx context.Context, peer string, n int) ([]store.Message, error)
 	Before(ctx context.Context, peer string, cur store.Cursor, n int) ([]store.Message, error)
 	After(ctx context.Context, peer string, cur store.Cursor, n int) ([]store.Message, error)
@@ -51,7 +51,6 @@ type ChatService interface {
 	SetDraft(ctx context.Context, peer, text string) error
 	Sync() app.SyncProgress
 	Now() time.Time
-	MessageRequests(ctx context.Context) ([]store.Conversation, error)
 	IsRequest(ctx context.Context, peer string) (bool, error)
 	AcceptRequest(ctx context.Context, peer string) error
 	DismissRequest(ctx context.Context, peer string) error
@@ -501,14 +500,11 @@ func (c *ChatsView) refreshConversations() {
 	}
 	c.convBusy = true
 	go func() {
-		convs, err := c.svc.Conversations(c.ctx)
-		reqs, rerr := c.svc.MessageRequests(c.ctx)
+		convs, reqs, err := c.svc.ConversationList(c.ctx)
 		c.do(func() {
 			c.convBusy = false
 			if err == nil && c.ctx.Err() == nil {
 				c.applyConversations(convs)
-			}
-			if rerr == nil && c.ctx.Err() == nil {
 				c.requests.set(reqs)
 			}
 			if c.convAgain {

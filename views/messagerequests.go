@@ -41,6 +41,7 @@ func newMessageRequests(c *ChatsView) *messageRequests {
 
 // set shows the requests as read (UI goroutine).
 func (r *messageRequests) set(reqs []store.Conversation) {
+	same := sameRequests(r.list, reqs)
 	r.list = reqs
 	if len(reqs) == 0 {
 		r.btn.Hide()
@@ -52,10 +53,26 @@ func (r *messageRequests) set(reqs []store.Conversation) {
 	}
 	r.btn.SetText("Message requests (" + strconv.Itoa(len(reqs)) + ")")
 	r.btn.Show()
-	if r.dlg != nil {
+	if r.dlg != nil && !same {
 		r.dlg.Hide()
 		r.open() // the panel follows the list
 	}
+}
+
+// sameRequests reports whether a and b show the same: the same people,
+// unread counts and latest messages (the list is read again on every
+// change of any conversation).
+func sameRequests(a, b []store.Conversation) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Peer != b[i].Peer || a[i].Unread != b[i].Unread || (a[i].Last == nil) != (b[i].Last == nil) ||
+			(a[i].Last != nil && a[i].Last.ID != b[i].Last.ID) {
+			return false
+		}
+	}
+	return true
 }
 
 // open shows the panel.

@@ -213,20 +213,22 @@ func (s *Store) SetDraft(ctx context.Context, peer, text string) error {
 // edit waiting for its message), is started as of at, so it shows at the
 // top until messages place it. An existing one keeps its place: opening a
 // chat is not activity. started reports whether the list changed. Opening
-// a listed conversation only reads (it does not wait behind the writer,
-// which may be busy storing a catch-up).
-func (s *Store) StartConversation(ctx context.Context, peer string, at time.Time) (started bool, err error) {
-	var listed bool
-	err = s.rdb.QueryRowContext(ctx, `SELECT last_activity != 0 OR last_message_id IS NOT NULL
-		FROM conversations WHERE peer = ?`, peer).Scan(&listed)
+// a chat also accepts it (see requests.go); accepted reports whether it
+// was not accepted before. Opening a listed, accepted conversation only
+// reads (it does not wait behind the writer, which may be busy storing a
+// catch-up).
+func (s *Store) StartConversation(ctx context.Context, peer string, at time.Time) (started, accepted bool, err error) {
+	var listed, wasAccepted bool
+	err = s.rdb.QueryRowContext(ctx, `SELECT last_activity != 0 OR last_message_id IS NOT NULL, accepted
+		FROM conversations WHERE peer = ?`, peer).Scan(&listed, &wasAccepted)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, fmt.Errorf("start conversation with %s: %w", peer, err)
+		return false, false, fmt.Errorf("start conversation with %s: %w", peer, err)
 	}
-	if listed {
-		return false, nil
+	if listed && wasAccepted {
+		return false, false, nil
 	}
 	err = s.do(ctx, func(t *wtx) error {
-		started = false
+		started, accepted = false, false
 		var id int64
 		switch err := t.queryRow("convByPeer", peer).Scan(&id); {
 		case errors.Is(err, sql.ErrNoRows):
@@ -238,21 +240,18 @@ func (s *Store) StartConversation(ctx context.Context, peer string, at time.Time
 		if err != nil {
 			return err
 		}
-		res, err := t.exec("convStart", conv, at.UnixMilli())
+		changed, err := t.execChanged("convStart", conv, at.UnixMilli())
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			started = true
-		}
-		// Starting a chat accepts it (see requests.go).
-		_, err = t.exec("convAccept", conv)
+		started = started || changed
+		accepted, err = t.execChanged("convAccept", conv)
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("start conversation with %s: %w", peer, err)
+		return false, false, fmt.Errorf("start conversation with %s: %w", peer, err)
 	}
-	return started, nil
+	return started, accepted, nil
 }
 
 // DeleteConversation deletes the conversation with peer and all its messages.
@@ -261,9 +260,6 @@ func (s *Store) DeleteConversation(ctx context.Context, peer string) error {
 		// Not a prepared statement: rare, and the writer's cache must forget the id.
 		if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM conversations WHERE peer = ?`, peer); err != nil {
 			return err
-		}
-		if id, ok := t.w.convIDs[peer]; ok {
-			delete(t.w.convPeers, id)
 		}
 		delete(t.w.convIDs, peer)
 		// Its pending edits went with it.

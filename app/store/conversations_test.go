@@ -40,7 +40,7 @@ func TestStartConversationKeepsOrder(t *testing.T) {
 	// start opens peer's chat; started says whether the list must change.
 	start := func(peer string, at time.Duration, started bool) {
 		t.Helper()
-		got, err := s.StartConversation(ctx, peer, base.Add(at))
+		got, _, err := s.StartConversation(ctx, peer, base.Add(at))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -70,11 +70,11 @@ func (t *wtx) editTarget(conv int64, dir Direction, target string) (id int64, fo
 // corrected records that the correction known by ids changed message id
 // (whether or not its text won: an older one is still the sender's name
 // for that message), then applies the edits that were waiting for it.
-func (t *wtx) corrected(conv int64, dir Direction, id int64, ids editIDs) error {
+func (t *wtx) corrected(conv int64, peer string, dir Direction, id int64, ids editIDs) error {
 	if err := t.alias(conv, dir, id, ids); err != nil {
 		return err
 	}
-	return t.applyPending(conv, dir, id, ids)
+	return t.applyPending(conv, peer, dir, id, ids)
 }
 
 // alias makes ids name message id.
@@ -90,11 +90,12 @@ func (t *wtx) alias(conv int64, dir Direction, id int64, ids editIDs) error {
 	return nil
 }
 
-// applyPending applies to message id the pending edits that name it by
+// applyPending applies to message id (in conv, with peer) the pending
+// edits that name it by
 // ids: the message's own ids when it is stored, or a correction's when it
 // is applied. A pending correction applied in turn may be named by more
 // pending edits (a chain that arrived backwards); those follow.
-func (t *wtx) applyPending(conv int64, dir Direction, id int64, ids editIDs) error {
+func (t *wtx) applyPending(conv int64, peer string, dir Direction, id int64, ids editIDs) error {
 	type pendingEdit struct {
 		id      int64
 		retract bool
@@ -135,9 +136,7 @@ func (t *wtx) applyPending(conv int64, dir Direction, id int64, ids editIDs) err
 			}
 			// Reported like the edit's own arrival, now that the user can
 			// see it: a receipt owed for it names its id attribute.
-			if peer, ok := t.w.convPeers[conv]; ok {
-				t.resolved = append(t.resolved, Saved{ID: id, Conversation: peer, Outcome: out, Direction: dir, MessageID: e.ids.msg})
-			}
+			t.resolved = append(t.resolved, Saved{ID: id, Conversation: peer, Outcome: out, Direction: dir, MessageID: e.ids.msg})
 			if _, err := t.exec("pendingDelete", e.id); err != nil {
 				return err
 			}

@@ -156,10 +156,10 @@ func TestConversationList(t *testing.T) {
 	// preview. Opening an existing one does not move it (see
 	// TestStartConversationKeepsOrder).
 	dave := "dave@example.com"
-	if _, err := s.StartConversation(ctx, dave, base.Add(time.Minute)); err != nil {
+	if _, _, err := s.StartConversation(ctx, dave, base.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.StartConversation(ctx, bob, base.Add(2*time.Minute)); err != nil {
+	if _, _, err := s.StartConversation(ctx, bob, base.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	list, _ = s.Conversations(ctx, 0)

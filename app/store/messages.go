@@ -170,9 +170,9 @@ func (t *wtx) save(m Message) (Saved, error) {
 		}
 		ids := editIDs{origin: m.OriginID, msg: m.MessageID}
 		if m.RetractID != "" {
-			res.ID, res.Outcome, err = t.edit(conv, m.Direction, m.RetractID, true, "", ts, ids)
+			res.ID, res.Outcome, err = t.edit(conv, m.Conversation, m.Direction, m.RetractID, true, "", ts, ids)
 		} else {
-			res.ID, res.Outcome, err = t.edit(conv, m.Direction, m.ReplaceID, false, m.Body, ts, ids)
+			res.ID, res.Outcome, err = t.edit(conv, m.Conversation, m.Direction, m.ReplaceID, false, m.Body, ts, ids)
 		}
 	default:
 		res.ID, res.Outcome, err = t.insert(conv, m, ts)
@@ -240,7 +240,6 @@ func (t *wtx) conversation(peer string, ts int64) (int64, error) {
 		return 0, fmt.Errorf("conversation %s: %w", peer, err)
 	}
 	t.w.convIDs[peer] = id
-	t.w.convPeers[id] = peer
 	return id, nil
 }
 
@@ -423,14 +422,14 @@ func (t *wtx) inserted(conv, id int64, m *Message, ts int64) error {
 	if t.w.pendingEdits == 0 {
 		return nil
 	}
-	return t.applyPending(conv, m.Direction, id, editIDs{origin: m.OriginID, msg: m.MessageID})
+	return t.applyPending(conv, m.Conversation, m.Direction, id, editIDs{origin: m.OriginID, msg: m.MessageID})
 }
 
 // edit applies a correction or retraction to the message of the same sender
 // (direction) in conv whose origin-id or id attribute is target (or that a
 // correction with that id changed: see edit_aliases.go), or keeps it for
 // later when that message is not stored yet. ids are the edit's own.
-func (t *wtx) edit(conv int64, dir Direction, target string, retract bool, body string, ts int64, ids editIDs) (int64, Outcome, error) {
+func (t *wtx) edit(conv int64, peer string, dir Direction, target string, retract bool, body string, ts int64, ids editIDs) (int64, Outcome, error) {
 	id, found, err := t.editTarget(conv, dir, target)
 	if err != nil {
 		return 0, 0, fmt.Errorf("find %s: %w", target, err)
@@ -443,7 +442,7 @@ func (t *wtx) edit(conv int64, dir Direction, target string, retract bool, body 
 	}
 	out, err := t.applyEdit(conv, id, retract, body, ts)
 	if err == nil && !retract {
-		err = t.corrected(conv, dir, id, ids)
+		err = t.corrected(conv, peer, dir, id, ids)
 	}
 	return id, out, err
 }

@@ -121,7 +121,7 @@ func (t *wtx) showOldestPendingCorrection(cutoff int64) (Saved, bool, error) {
 	if err := t.alias(conv, dir, res.ID, editIDs{origin: target}); err != nil {
 		return Saved{}, false, err
 	}
-	if err := t.corrected(conv, dir, res.ID, ids); err != nil {
+	if err := t.corrected(conv, peer, dir, res.ID, ids); err != nil {
 		return Saved{}, false, err
 	}
 	return res, true, nil

@@ -35,10 +35,9 @@ func TestConversationAcceptance(t *testing.T) {
 	if !accepted(t, s, bob) {
 		t.Error("a conversation we wrote in is not accepted")
 	}
-	// Starting a chat accepts it (opening a listed one only reads: the
-	// app accepts that one with AcceptConversation).
+	// Starting a chat accepts it.
 	const dave = "dave@example.com"
-	if _, err := s.StartConversation(ctx, dave, base.Add(time.Hour)); err != nil {
+	if _, _, err := s.StartConversation(ctx, dave, base.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if !accepted(t, s, dave) {

@@ -178,8 +178,6 @@ type writer struct {
 	// shownEdits: shown_edits has rows, so a new message may be the
 	// original of a correction shown alone (orphan_edits.go).
 	shownEdits bool
-	// convPeers is convIDs the other way round.
-	convPeers map[int64]string
 	// buf holds the current transaction's new messages (see insertbuf.go).
 	buf insertBuffer
 	// now is the store's clock (Options.Now).
@@ -187,8 +185,7 @@ type writer struct {
 }
 
 func newWriter(ctx context.Context, db *sql.DB, now clock.Func) (*writer, error) {
-	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), convIDs: make(map[string]int64),
-		convPeers: make(map[int64]string), buf: newInsertBuffer(),
+	w := &writer{db: db, stmts: make(map[string]*sql.Stmt), convIDs: make(map[string]int64), buf: newInsertBuffer(),
 		now: clock.Or(now)}
 	for name, q := range writeSQL {
 		st, err := db.PrepareContext(ctx, q)
@@ -212,7 +209,6 @@ func newWriter(ctx context.Context, db *sql.DB, now clock.Func) (*writer, error)
 // reload refreshes the caches from the database (after a rollback).
 func (w *writer) reload(ctx context.Context) error {
 	clear(w.convIDs)
-	clear(w.convPeers)
 	if err := w.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM shown_edits)").Scan(&w.shownEdits); err != nil {
 		return err
 	}
