@@ -39,7 +39,7 @@ func newConvList(c *ChatsView) *convList {
 		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*convRowView).update(id) },
 		l.activate, // a tap, or Space on a highlighted row, opens the chat
 	)
-	l.empty, l.box = withEmptyText(l.list, "No conversations yet. Start one with “New chat” or from your contacts.")
+	l.empty, l.box = withEmptyText(l.list, emptyConversations)
 	l.empty.Hide()
 	return l
 }
@@ -47,8 +47,21 @@ func newConvList(c *ChatsView) *convList {
 func (l *convList) content() fyne.CanvasObject { return l.box }
 
 // set shows convs (newest first).
-func (l *convList) set(convs []store.Conversation) {
+// The list's words when it is empty, without and with message requests.
+const (
+	emptyConversations         = "No conversations yet. Start one with “New chat” or from your contacts."
+	emptyConversationsRequests = "No conversations yet. People not in your contacts wrote to you: see “Message requests” above."
+)
+
+// set shows convs; requests is how many message requests wait (the
+// empty list points to them).
+func (l *convList) set(convs []store.Conversation, requests int) {
 	l.convs = convs
+	if requests > 0 {
+		l.empty.SetText(emptyConversationsRequests)
+	} else {
+		l.empty.SetText(emptyConversations)
+	}
 	showIf(l.empty, len(convs) == 0)
 	l.list.Refresh()
 }

@@ -504,8 +504,8 @@ func (c *ChatsView) refreshConversations() {
 		c.do(func() {
 			c.convBusy = false
 			if err == nil && c.ctx.Err() == nil {
-				c.applyConversations(convs)
 				c.requests.set(reqs)
+				c.applyConversations(convs)
 			}
 			if c.convAgain {
 				c.convAgain = false
@@ -523,7 +523,7 @@ func (c *ChatsView) applyConversations(convs []store.Conversation) {
 		c.convByPeer[conv.Peer] = conv
 		total += conv.Unread
 	}
-	c.list.set(convs)
+	c.list.set(convs, len(c.requests.list))
 	if total != c.unread {
 		c.unread = total
 		if c.opts.OnUnread != nil {
