@@ -418,7 +418,7 @@ func (c *ChatService) onCommit(saved []store.Saved) {
 	for _, s := range saved {
 		if s.Outcome == store.Pending {
 			// An edit of a message not here yet: nothing the user can
-			// see, so its receipt waits (onResolved, or shown alone).
+			// see, so its receipt waits (the store's OnResolved, or shown alone).
 			waiting = true
 		} else if s.Direction == store.In && s.MessageID != "" {
 			if r, ok := c.takeReceipt(msgKey{s.Conversation, s.MessageID}, true); ok {
