@@ -43,6 +43,7 @@ type Client struct {
 	iqs    *iqTracker
 	disco  *discoResponder
 	mam    mamRouter
+	upload uploadCache // the XEP-0363 service found in this session
 
 	handlersMu sync.RWMutex
 	handlers   map[xml.Name]IQHandler

@@ -138,6 +138,17 @@ func jidOrDomain(j JID, domain string) string {
 
 // DecodeIQPayload decodes the first non-error child of an IQ's raw XML into v.
 func DecodeIQPayload(raw []byte, v any) error {
+	return decodeChild(raw, v, func(n xml.Name) bool { return n.Local != "error" })
+}
+
+// decodeErrorChild decodes the <error/> child of a stanza's raw XML into v.
+func decodeErrorChild(raw []byte, v any) error {
+	return decodeChild(raw, v, func(n xml.Name) bool { return n.Local == "error" })
+}
+
+// decodeChild decodes the first child of the stanza in raw that want
+// accepts into v (errNoPayload when there is none).
+func decodeChild(raw []byte, v any, want func(xml.Name) bool) error {
 	dec, err := newElementDecoder(streamHeader{}, raw)
 	if err != nil {
 		return err
@@ -151,7 +162,7 @@ func DecodeIQPayload(raw []byte, v any) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
-			if depth == 2 && t.Name.Local != "error" {
+			if depth == 2 && want(t.Name) {
 				return dec.DecodeElement(v, &t)
 			}
 		case xml.EndElement:

@@ -97,6 +97,7 @@ func (c *Client) freshSession(cn *conn, jid JID, smOn bool, en smEnabled) error 
 			unacked = append(unacked, s.id)
 		}
 	}
+	c.upload.reset() // a fresh session looks for the upload service again
 	c.events.push(SessionEvent{JID: jid, Resumed: false, Unacked: unacked, EndedBy: endedBy})
 	return nil
 }
