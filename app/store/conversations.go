@@ -21,7 +21,8 @@ const activitySQL = `CASE WHEN c.last_message_id IS NULL THEN c.last_activity EL
 
 const conversationSQL = `SELECT c.peer, ` + activitySQL + `, c.unread, c.draft, c.read_ts, c.read_id, c.accepted,
 	` + messageCols + `
-	FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id`
+	FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id
+	LEFT JOIN attachments a ON a.message_id = m.id`
 
 // Conversations returns up to limit conversations (0: all), the most
 // recently active first, each with its last message.
@@ -69,10 +70,11 @@ func scanConversations(rows *sql.Rows) ([]Conversation, error) {
 			sender, body, typ, errTx sql.NullString
 			origin, stanza, msgID    sql.NullString
 			original                 sql.NullString
+			att                      attachmentScan
 		)
-		err := rows.Scan(&c.Peer, &activity, &c.Unread, &c.Draft, &c.LastRead.Time, &c.LastRead.ID, &c.Accepted,
+		err := rows.Scan(append([]any{&c.Peer, &activity, &c.Unread, &c.Draft, &c.LastRead.Time, &c.LastRead.ID, &c.Accepted,
 			&id, &dir, &sender, &body, &ts, &typ, &origin, &stanza, &msgID, &state, &errTx, &editedAt,
-			&original, &retracted, &markable)
+			&original, &retracted, &markable}, att.dest()...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +85,7 @@ func scanConversations(rows *sql.Rows) ([]Conversation, error) {
 				Body: body.String, Time: time.UnixMilli(ts.Int64), Type: typ.String, OriginID: origin.String,
 				StanzaID: stanza.String, MessageID: msgID.String, State: State(state.Int64), Error: errTx.String,
 				Edited: editedAt.Int64 != 0, OriginalBody: original.String, Retracted: retracted.Int64 != 0,
-				Markable: markable.Int64 != 0,
+				Markable: markable.Int64 != 0, Attachment: att.attachment(),
 			}
 			if c.Last.Edited {
 				c.Last.EditedAt = time.UnixMilli(editedAt.Int64)

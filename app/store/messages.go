@@ -195,6 +195,9 @@ func normalize(m *Message, now clock.Func) error {
 	if m.Type == "" {
 		m.Type = TypeChat
 	}
+	if err := checkAttachment(m.Attachment); err != nil {
+		return err
+	}
 	if m.Time.IsZero() {
 		m.Time = now()
 	}
@@ -312,6 +315,9 @@ func (t *wtx) insert(conv int64, m Message, ts int64) (int64, Outcome, error) {
 	if _, err := t.exec("fillIn", old.id, m.StanzaID, m.OriginID, m.MessageID, m.Sender); err != nil {
 		return 0, 0, err
 	}
+	if err := t.keepAttachment(old.id, &m); err != nil {
+		return 0, 0, err
+	}
 	if m.Direction == Out && m.State != old.state && CanTransition(old.state, m.State) {
 		if _, err := t.setStateRow(old.id, m.State, m.Error); err != nil {
 			return 0, 0, err
@@ -417,6 +423,9 @@ func (t *wtx) inserted(conv, id int64, m *Message, ts int64) error {
 	unread := m.Direction == In && m.Body != ""
 	// Writing in a conversation accepts it (see requests.go).
 	if _, err := t.exec("convAfterInsert", conv, ts, id, unread, m.Direction == Out); err != nil {
+		return err
+	}
+	if err := t.keepAttachment(id, m); err != nil {
 		return err
 	}
 	if t.w.pendingEdits == 0 {

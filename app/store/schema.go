@@ -187,10 +187,12 @@ CREATE INDEX outbox_edits_queued ON outbox_edits(after_id, id) WHERE state = 1;
 	// Message requests: whether the user accepted a conversation (see
 	// requests.go).
 	{Version: 10, Name: "accepted conversations", SQL: migrationRequestsSQL},
+	// The file a message shares (see attachments.go).
+	{Version: 11, Name: "attachments", SQL: migrationAttachmentsSQL},
 }
 
 // SchemaVersion is the schema version this package writes: the last migration's.
-const SchemaVersion = 10
+const SchemaVersion = 11
 
 // ErrNewerSchema: the database was written by a newer Parley; it is left alone.
 var ErrNewerSchema = errors.New("history database is from a newer version of Parley")

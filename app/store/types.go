@@ -112,6 +112,10 @@ type Message struct {
 	OriginalBody string    // the body before the first correction
 	Retracted    bool      // retracted by its sender (XEP-0424): Body is cleared
 
+	// Attachment is the file the message shares (nil: none); see
+	// attachments.go.
+	Attachment *Attachment
+
 	// Set only on messages passed to Save/Put, never stored: this message
 	// corrects (ReplaceID) or retracts (RetractID) an earlier one.
 	ReplaceID string
