@@ -12,8 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -165,4 +168,90 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return writeFileAtomic(path, append(data, '\n'), 0o600)
+}
+
+// persist asks for the files to be written soon (never blocks).
+func (c *ContactsService) persist() {
+	select {
+	case c.persistKick <- struct{}{}:
+	default:
+	}
+}
+
+// persistLoop writes the files at most every persistDelay.
+func (c *ContactsService) persistLoop() {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-c.persistKick:
+		case <-c.ctx.Done():
+			return
+		}
+		t := time.NewTimer(persistDelay)
+		select {
+		case <-t.C:
+		case <-c.ctx.Done():
+			t.Stop()
+			return
+		}
+		c.flush()
+	}
+}
+
+// flush writes the files that changed.
+func (c *ContactsService) flush() {
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	c.mu.Lock()
+	s := &c.st
+	store := s.store
+	if store == nil || s.account == "" {
+		c.mu.Unlock()
+		return
+	}
+	var rf *rosterFile
+	var sf *stateFile
+	if s.rosterDirty {
+		f := rosterFile{Account: s.account, Ver: s.rosterVer, Items: make([]rosterFileItem, 0, len(s.roster)),
+			Nicks: cloneNonEmpty(s.nicks), Avatars: cloneNonEmpty(s.avatarOf)}
+		for bare, e := range s.roster {
+			f.Items = append(f.Items, rosterFileItem{JID: bare, Name: e.Name, Groups: e.Groups,
+				Subscription: e.Subscription, Ask: e.Ask, Approved: e.Approved})
+		}
+		rf = &f
+		s.rosterDirty = false
+	}
+	if s.stateDirty {
+		f := stateFile{Account: s.account, Own: stateOwn{Show: s.own.Show, Status: s.own.Status}, Avatar: s.ownAvatar}
+		for _, r := range s.requests {
+			f.Requests = append(f.Requests, stateRequest(r))
+		}
+		for jid := range s.preApproved {
+			f.Approve = append(f.Approve, jid)
+		}
+		sf = &f
+		s.stateDirty = false
+	}
+	c.mu.Unlock()
+	if rf != nil {
+		slices.SortFunc(rf.Items, func(a, b rosterFileItem) int { return strings.Compare(a.JID, b.JID) })
+		if err := store.saveRoster(*rf); err != nil {
+			c.log.Warn("saving the local copy of the roster", "err", err)
+		}
+	}
+	if sf != nil {
+		slices.SortFunc(sf.Requests, func(a, b stateRequest) int { return strings.Compare(a.JID, b.JID) })
+		slices.Sort(sf.Approve)
+		if err := store.saveState(*sf); err != nil {
+			c.log.Warn("saving the contact requests", "err", err)
+		}
+	}
+}
+
+// cloneNonEmpty copies a string map (nil when empty).
+func cloneNonEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
 }
