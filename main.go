@@ -130,7 +130,8 @@ func runOn(args []string, newApp func() fyne.App, shown func(*views.Window)) int
 	}()
 	a.Run()
 	signal.Stop(sig)
-	win.Wait() // the chats' draft, "gone" and last sends go out before the session closes
+	// Close sends what the chats handed over (their draft, "gone", the last
+	// messages) before the session ends.
 	if err := svc.Close(); err != nil {
 		logger.Warn("closing the session", "err", err)
 	}

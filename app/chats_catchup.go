@@ -325,7 +325,7 @@ func (c *ChatService) applyArchivedStates(states []deliveryUpdate) {
 		if u.readHere {
 			c.readElsewhere(st, u.peer, u.msgID)
 		} else {
-			c.setState(st, u.peer, u.msgID, u.state)
+			c.setState(st, u.peer, u.msgID, u.state, "")
 		}
 	}
 }

@@ -54,3 +54,18 @@ func SetTypingTimeout(d time.Duration) (restore func()) {
 	typingTimeout = d
 	return func() { typingTimeout = old }
 }
+
+// ChatWire is what the chat interaction sends through (chatWire): the
+// chat service, or a test's double wrapping it.
+type ChatWire = chatWire
+
+// SetChatWire makes the chat interaction send chat states and messages and
+// keep drafts through w (nil: the chat service itself).
+func (c *ChatService) SetChatWire(w ChatWire) {
+	if w == nil {
+		w = c
+	}
+	c.chat.mu.Lock()
+	c.chat.wire = w
+	c.chat.mu.Unlock()
+}

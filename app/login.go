@@ -1,8 +1,8 @@
-// The login service: it owns the account's session (one xmppclient.Client at
-// a time), turns the engine's events into a simple Status for the UI, keeps
-// the profile and the remembered password up to date, and hands every event
-// to the contacts service (contacts.go), which sends the initial presence
-// whenever the server starts a fresh session.
+// Login, registration and the session's life: the Service (service.go)
+// logs in or registers an account (one xmppclient.Client at a time), keeps
+// the profile and the remembered password up to date, reconnects as a new
+// resource after another client took the session over, logs out, and
+// turns the engine's events into a simple Status for the UI.
 package app
 
 import (
@@ -10,16 +10,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
-	"parley/app/clock"
 	"parley/xmppclient"
 )
 
@@ -154,32 +149,6 @@ type SavedAccount struct {
 	ProfileDir string
 }
 
-// Options configure a Service.
-type Options struct {
-	// ProfileDir is a fixed profile folder (--profile). Empty: one folder
-	// per account under ProfilesRoot.
-	ProfileDir string
-	// ProfilesRoot holds the per-account folders (default
-	// os.UserConfigDir()/parley).
-	ProfilesRoot string
-	// Keyring keeps remembered passwords; nil means the OS keyring. When it
-	// fails, passwords go to a 0600 file in the profile (see NoKeyringNote).
-	Keyring SecretStore
-	// Version is announced to the server (XEP-0092 / caps).
-	Version string
-	// Logger receives diagnostics; nil discards them.
-	Logger *slog.Logger
-	// Tune adjusts the engine configuration before each connection (tests
-	// use it for short timeouts and backoff).
-	Tune func(*xmppclient.Config)
-	// Now is the clock that dates messages, requests and retries (nil:
-	// clock.Now).
-	Now clock.Func
-	// PendingEditWait is how long a correction of a message not received
-	// waits for it before it is shown as a message of its own (0: 20 s).
-	PendingEditWait time.Duration
-}
-
 // lastAccountFile, in ProfilesRoot, names the account used last.
 const lastAccountFile = "last-account"
 
@@ -194,144 +163,6 @@ const (
 type attempt struct {
 	op  operation
 	req LoginRequest
-}
-
-// session is one engine client and the goroutine reading its events.
-type session struct {
-	client  *xmppclient.Client
-	account string
-	profile *Profile
-	done    chan struct{} // closed when the event loop has ended
-}
-
-// Service is the login service. Create it with NewService; it is safe for
-// concurrent use. Listeners get every status change in order, on a goroutine
-// of the service (views wrap their updates in fyne.Do).
-type Service struct {
-	opts     Options
-	log      *slog.Logger
-	contacts *ContactsService
-	chats    *ChatService
-
-	mu      sync.Mutex
-	profile *Profile // current profile (nil until an account is known)
-	sess    *session // the established session
-	pending *session // the session a running login is creating
-	busy    bool
-	last    *attempt
-	status  Status
-	notice  string
-	closed  bool
-	ctx     context.Context // cancelled by Close; bounds logins
-	cancel  context.CancelFunc
-
-	lmu       sync.Mutex
-	listeners []listener
-	nextID    int
-
-	qmu    sync.Mutex
-	qcond  *sync.Cond
-	queue  []Status
-	qdone  chan struct{}
-	qclose bool
-}
-
-type listener struct {
-	id int
-	fn func(Status)
-}
-
-// NewService opens the profile (the fixed one, or the one of the account
-// used last) and starts the status dispatcher.
-func NewService(opts Options) (*Service, error) {
-	opts.Now = clock.Or(opts.Now)
-	s := &Service{opts: opts, log: opts.Logger, qdone: make(chan struct{})}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.opts.Keyring == nil {
-		s.opts.Keyring = OSKeyring()
-	}
-	if s.opts.ProfileDir == "" && s.opts.ProfilesRoot == "" {
-		root, err := DefaultProfilesRoot()
-		if err != nil {
-			return nil, err
-		}
-		s.opts.ProfilesRoot = root
-	}
-	switch {
-	case s.opts.ProfileDir != "":
-		p, err := OpenProfile(s.opts.ProfileDir)
-		if err != nil {
-			return nil, err
-		}
-		s.profile = p
-	default:
-		data, err := os.ReadFile(filepath.Join(s.opts.ProfilesRoot, lastAccountFile))
-		if err == nil && strings.TrimSpace(string(data)) != "" {
-			dir := ProfileDirFor(s.opts.ProfilesRoot, strings.TrimSpace(string(data)))
-			if _, statErr := os.Stat(filepath.Join(dir, SettingsFile)); statErr == nil {
-				if p, err := OpenProfile(dir); err == nil {
-					s.profile = p
-				} else {
-					s.log.Warn("cannot open the last profile", "dir", dir, "err", err)
-				}
-			}
-		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.log.Warn("cannot read the last account", "err", err)
-		}
-	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.contacts = newContactsService(s.log, s.opts.Now)
-	s.chats = newChatService(s.log, s.opts.Now, s.opts.PendingEditWait)
-	// Receipts and markers go only to those the roster lets see our presence.
-	s.chats.mayShowPresence = s.contacts.sharesPresenceWith
-	// Conversations strangers start are message requests.
-	s.chats.inRoster = s.contacts.hasContact
-	if s.profile != nil {
-		// The last known roster and the history show at once, before any login.
-		s.contacts.useProfile(s.profile, s.profile.Settings().JID)
-		if err := s.chats.useProfile(s.profile, s.profile.Settings().JID); err != nil {
-			s.log.Warn("cannot open the history", "err", err)
-		}
-	}
-	s.qcond = sync.NewCond(&s.qmu)
-	s.status = Status{Phase: LoggedOut}
-	if s.profile != nil {
-		s.status.Account = s.profile.Settings().JID
-		s.status.ProfileDir = s.profile.Dir()
-	}
-	go s.dispatch()
-	return s, nil
-}
-
-// Status returns the current status.
-func (s *Service) Status() Status {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.status
-}
-
-// Subscribe registers fn to be called with every status change, in order,
-// from a goroutine of the service. It returns a function that unsubscribes.
-func (s *Service) Subscribe(fn func(Status)) (unsubscribe func()) {
-	s.lmu.Lock()
-	id := s.nextID
-	s.nextID++
-	s.listeners = append(s.listeners, listener{id: id, fn: fn})
-	s.lmu.Unlock()
-	return func() {
-		s.lmu.Lock()
-		s.listeners = slices.DeleteFunc(s.listeners, func(l listener) bool { return l.id == id })
-		s.lmu.Unlock()
-	}
-}
-
-// Profile returns the current profile, or nil before an account is known.
-func (s *Service) Profile() *Profile {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.profile
 }
 
 // Saved returns what the current profile remembers, to prefill the form.
@@ -449,9 +280,13 @@ func (s *Service) restart(sess *session) {
 	}
 }
 
-// Logout ends the session. The remembered password stays, but the account
-// no longer logs in by itself on the next start.
+// Logout ends the session, after what the views handed to the chats went
+// out. The remembered password stays, but the account no longer logs in
+// by itself on the next start.
 func (s *Service) Logout() error {
+	// What the views handed to the chats goes out while the session is
+	// still there (bounded by Options.FlushWait).
+	s.chats.chat.flush(context.Background())
 	s.mu.Lock()
 	sess := s.sess
 	s.sess = nil
@@ -469,47 +304,6 @@ func (s *Service) Logout() error {
 	s.setStatus(func(st *Status) {
 		*st = Status{Phase: LoggedOut, Account: st.Account, ProfileDir: st.ProfileDir, Notice: s.notice}
 	})
-	return err
-}
-
-// Close logs out and stops the service. Listeners get no more calls.
-func (s *Service) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	sess := s.sess
-	s.sess = nil
-	s.mu.Unlock()
-	s.cancel()
-	var err error
-	if sess != nil {
-		err = s.endSession(sess)
-	}
-	s.contacts.close()
-	s.chats.close()
-	s.qmu.Lock()
-	s.qclose = true
-	s.qcond.Broadcast()
-	s.qmu.Unlock()
-	<-s.qdone
-	return err
-}
-
-func (s *Service) endSession(sess *session) error {
-	err := sess.client.Close()
-	select {
-	case <-sess.done:
-	case <-time.After(10 * time.Second):
-		s.log.Warn("event loop did not end after Close", "account", sess.account)
-	}
-	s.contacts.sessionEnded(sess.client)
-	s.chats.sessionEnded(sess.client)
-	if errors.Is(err, xmppclient.ErrClosed) {
-		err = nil
-	}
 	return err
 }
 
@@ -757,108 +551,4 @@ func (s *Service) fail(account string, err error) {
 	s.setStatus(func(st *Status) {
 		*st = Status{Phase: Failed, Account: account, Err: err, ProfileDir: st.ProfileDir, Notice: s.notice}
 	})
-}
-
-// eventLoop reads the engine's events until the client is closed. State
-// events before the first session belong to the login, which Login itself
-// reports; after it they drive the status.
-func (s *Service) eventLoop(sess *session) {
-	defer close(sess.done)
-	started := false
-	for ev := range sess.client.Events() {
-		// Chats first: on a fresh session it enables carbons before the
-		// contacts service sends the own presence (XEP-0280 §9).
-		s.chats.handleEvent(sess.client, ev)
-		s.contacts.handleEvent(sess.client, ev)
-		switch ev := ev.(type) {
-		case xmppclient.SessionEvent:
-			started = true
-			jid := ev.JID.String()
-			resumed := ev.Resumed
-			s.updateSession(sess, func(st *Status) {
-				*st = Status{Phase: Online, Account: sess.account, JID: jid, Resumed: resumed, ProfileDir: sess.profile.Dir(), Notice: s.notice}
-			})
-		case xmppclient.StateEvent:
-			if !started {
-				continue
-			}
-			s.updateSession(sess, func(st *Status) { s.applyState(st, sess, ev) })
-		}
-	}
-}
-
-// applyState maps an engine state event onto the status.
-func (s *Service) applyState(st *Status, sess *session, ev xmppclient.StateEvent) {
-	base := Status{Account: sess.account, JID: st.JID, ProfileDir: sess.profile.Dir(), Notice: s.notice, Attempt: ev.Attempt}
-	if ev.Err != nil {
-		base.Err = translate(ev.Err)
-	}
-	switch ev.State {
-	case xmppclient.StateOnline:
-		base.Phase = Online
-		base.Resumed = st.Resumed
-	case xmppclient.StateConnecting:
-		base.Phase = Connecting
-	case xmppclient.StateWaiting:
-		base.Phase = Waiting
-		// On the service's clock, which the views compare it with (the
-		// engine's ev.At is the real time).
-		base.RetryAt = s.opts.Now().Add(ev.RetryIn)
-	case xmppclient.StateOffline:
-		// The engine gave up (a stream error after which reconnecting
-		// would fight another client or be refused): no session, so no
-		// "connected as"; Reconnect starts one again.
-		base.Phase = Offline
-		base.JID = ""
-	}
-	*st = base
-}
-
-// updateSession changes the status only if sess is still the current
-// session (or the login that is creating it).
-func (s *Service) updateSession(sess *session, fn func(*Status)) {
-	s.mu.Lock()
-	current := s.sess == sess || s.pending == sess
-	s.mu.Unlock()
-	if current {
-		s.setStatus(fn)
-	}
-}
-
-// setStatus changes the status and queues it for the listeners.
-func (s *Service) setStatus(fn func(*Status)) {
-	s.mu.Lock()
-	fn(&s.status)
-	st := s.status
-	s.mu.Unlock()
-	s.qmu.Lock()
-	s.queue = append(s.queue, st)
-	s.qcond.Signal()
-	s.qmu.Unlock()
-}
-
-// dispatch delivers queued statuses to the listeners, in order.
-func (s *Service) dispatch() {
-	defer close(s.qdone)
-	for {
-		s.qmu.Lock()
-		for len(s.queue) == 0 && !s.qclose {
-			s.qcond.Wait()
-		}
-		if s.qclose {
-			s.qmu.Unlock()
-			return
-		}
-		batch := s.queue
-		s.queue = nil
-		s.qmu.Unlock()
-		for _, st := range batch {
-			s.lmu.Lock()
-			ls := slices.Clone(s.listeners)
-			s.lmu.Unlock()
-			for _, l := range ls {
-				l.fn(st)
-			}
-		}
-	}
 }

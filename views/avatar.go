@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"parley/app"
+	"parley/app/notify"
 )
 
 const (
@@ -44,19 +45,17 @@ const (
 // decoding finishes onLoaded runs on the UI goroutine (once per burst) so
 // the visible rows can ask again.
 type avatarCache struct {
-	load     func(hash string) ([]byte, bool)
-	do       func(func())
-	onLoaded func()
+	load func(hash string) ([]byte, bool)
 
-	mu       sync.Mutex
-	images   map[string]*list.Element // hash -> element of lru holding *avatarEntry
-	lru      *list.List               // most recently used first
-	bad      map[string]bool          // bytes that do not decode: initials for good
-	missing  map[string]bool          // no bytes yet: tried again after forget()
-	queue    []string                 // hashes to decode, newest last (decoded first)
-	queued   map[string]bool
-	notified bool // an onLoaded call is scheduled
-	wake     chan struct{}
+	mu      sync.Mutex
+	images  map[string]*list.Element // hash -> element of lru holding *avatarEntry
+	lru     *list.List               // most recently used first
+	bad     map[string]bool          // bytes that do not decode: initials for good
+	missing map[string]bool          // no bytes yet: tried again after forget()
+	queue   []string                 // hashes to decode, newest last (decoded first)
+	queued  map[string]bool
+	loaded  *notify.Coalescer[struct{}] // onLoaded on the UI goroutine, once per burst
+	wake    chan struct{}
 }
 
 type avatarEntry struct {
@@ -67,7 +66,7 @@ type avatarEntry struct {
 // newAvatarCache starts the decoding workers; they stop with ctx.
 func newAvatarCache(ctx context.Context, load func(string) ([]byte, bool), do func(func()), onLoaded func()) *avatarCache {
 	c := &avatarCache{
-		load: load, do: do, onLoaded: onLoaded,
+		load:    load,
 		images:  map[string]*list.Element{},
 		lru:     list.New(),
 		bad:     map[string]bool{},
@@ -75,6 +74,7 @@ func newAvatarCache(ctx context.Context, load func(string) ([]byte, bool), do fu
 		queued:  map[string]bool{},
 		wake:    make(chan struct{}, avatarWorkers),
 	}
+	c.loaded = notify.NewCoalescer(do, nil, func(struct{}) { onLoaded() })
 	for range avatarWorkers {
 		go c.work(ctx)
 	}
@@ -161,18 +161,9 @@ func (c *avatarCache) work(ctx context.Context) {
 				delete(c.images, old.hash)
 			}
 		}
-		notify := img != nil && !c.notified
-		if notify {
-			c.notified = true
-		}
 		c.mu.Unlock()
-		if notify {
-			c.do(func() {
-				c.mu.Lock()
-				c.notified = false
-				c.mu.Unlock()
-				c.onLoaded()
-			})
+		if img != nil {
+			c.loaded.Post(struct{}{})
 		}
 	}
 }

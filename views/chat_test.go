@@ -159,7 +159,7 @@ func openChats(t *testing.T, svc *app.Service, size fyne.Size, fixedClock bool) 
 	}
 	h := &chatsHarness{t: t, ui: &uiRunner{}, svc: svc}
 	opts := ChatsOptions{Do: h.ui.do, Notify: h.notes.add, OnUnread: func(n int) { h.unread = n },
-		PausedAfter: 300 * time.Millisecond, NotifyDelay: 200 * time.Millisecond}
+		NotifyDelay: 200 * time.Millisecond}
 	if fixedClock {
 		opts.Now = func() time.Time { return testNow }
 		opts.Location = time.UTC
@@ -703,7 +703,7 @@ func lastMessage(t *testing.T, svc *app.Service, peer string) (store.Message, bo
 
 func TestChatWithPeerOverServer(t *testing.T) {
 	srv := apptest.Shared(t)
-	me := srv.LogIn(t, "uichatme")
+	me := srv.LogIn(t, "uichatme", func(o *app.Options) { o.PausedAfter = 300 * time.Millisecond })
 	bob := srv.LogIn(t, "uichatbob")
 	// Receipts and markers go only to contacts who may see our presence;
 	// named by the address, as the checks below expect.

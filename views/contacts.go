@@ -9,7 +9,6 @@ import (
 	"context"
 	"slices"
 	"strconv"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -18,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"parley/app"
+	"parley/app/notify"
 )
 
 // ContactsService is what the contacts UI needs of *app.ContactsService.
@@ -82,9 +82,7 @@ type ContactsView struct {
 	confirm *dialog.ConfirmDialog
 	menu    *fyne.Menu
 
-	mu          sync.Mutex
-	pending     *app.ContactsSnapshot // newest snapshot not yet applied
-	scheduled   bool                  // an apply is queued on the UI goroutine
+	snapshots   *notify.Coalescer[app.ContactsSnapshot] // applied on the UI goroutine, the newest wins
 	unsubscribe func()
 
 	left    *fyne.Container // the list with its controls and status line
@@ -103,6 +101,7 @@ func NewContactsView(win fyne.Window, svc ContactsService, do func(func())) *Con
 		v.do = fyne.Do
 	}
 	v.ctx, v.stop = context.WithCancel(context.Background())
+	v.snapshots = notify.NewCoalescer(v.do, newerSnapshot, v.apply)
 	v.avatars = newAvatarCache(v.ctx, svc.Avatar, v.do, func() {
 		v.list.list.Refresh() // the rows on screen ask for their images again
 		v.details.show(v.contact(v.selected))
@@ -161,26 +160,15 @@ func (v *ContactsView) Stop() {
 // onSnapshot runs on a service goroutine. Snapshots are coalesced: while
 // one apply is queued on the UI goroutine, newer snapshots only replace
 // the one it will apply, so a burst of presence updates costs one rebuild.
-func (v *ContactsView) onSnapshot(s app.ContactsSnapshot) {
-	v.mu.Lock()
-	if v.pending == nil || s.Version >= v.pending.Version {
-		v.pending = &s
+func (v *ContactsView) onSnapshot(s app.ContactsSnapshot) { v.snapshots.Post(s) }
+
+// newerSnapshot is the newer of two snapshots (they may be handed over
+// out of order): the coalescers of contact snapshots keep it.
+func newerSnapshot(held, s app.ContactsSnapshot) app.ContactsSnapshot {
+	if s.Version >= held.Version {
+		return s
 	}
-	if v.scheduled {
-		v.mu.Unlock()
-		return
-	}
-	v.scheduled = true
-	v.mu.Unlock()
-	v.do(func() {
-		v.mu.Lock()
-		s := v.pending
-		v.pending, v.scheduled = nil, false
-		v.mu.Unlock()
-		if s != nil {
-			v.apply(*s)
-		}
-	})
+	return held
 }
 
 // apply shows snapshot s (on the UI goroutine); older ones are ignored.
@@ -255,28 +243,27 @@ func (v *ContactsView) run(what string, op func(context.Context) error, ok, fail
 	v.activity.Show()
 	v.activity.Start()
 	v.setStatus(what, widget.MediumImportance)
-	go func() {
+	inBackgroundErr(v.do, func() error {
 		defer cancel()
-		err := op(ctx)
-		v.do(func() {
-			v.running--
-			if v.running == 0 {
-				v.activity.Stop()
-				v.activity.Hide()
-			}
-			switch {
-			case err == nil:
-				v.setStatus(ok, widget.SuccessImportance)
-			case fail == "":
-				v.setStatus("", widget.MediumImportance)
-			default:
-				v.setStatus(fail+": "+app.UserMessage(err), widget.DangerImportance)
-			}
-			if after != nil {
-				after(err)
-			}
-		})
-	}()
+		return op(ctx)
+	}, func(err error) {
+		v.running--
+		if v.running == 0 {
+			v.activity.Stop()
+			v.activity.Hide()
+		}
+		switch {
+		case err == nil:
+			v.setStatus(ok, widget.SuccessImportance)
+		case fail == "":
+			v.setStatus("", widget.MediumImportance)
+		default:
+			v.setStatus(fail+": "+app.UserMessage(err), widget.DangerImportance)
+		}
+		if after != nil {
+			after(err)
+		}
+	})
 	return cancel
 }
 

@@ -241,14 +241,14 @@ func (f *LoginForm) AutoLogin() {
 	f.begin("Logging in automatically…")
 	ctx, cancel := context.WithCancel(f.ctx)
 	f.cancel = cancel
-	go func() {
+	inBackgroundErr(f.do, func() error {
 		defer cancel()
 		tried, err := f.svc.AutoLogin(ctx)
 		if !tried && err == nil {
 			err = app.ErrNoPassword
 		}
-		f.do(func() { f.finish(err) })
-	}()
+		return err
+	}, f.finish)
 }
 
 // start validates the form and runs op on a goroutine; called on the UI goroutine.
@@ -275,11 +275,10 @@ func (f *LoginForm) start(what string, op func(context.Context, app.LoginRequest
 	f.begin(what)
 	ctx, cancel := context.WithCancel(f.ctx)
 	f.cancel = cancel
-	go func() {
+	inBackgroundErr(f.do, func() error {
 		defer cancel()
-		err := op(ctx, req)
-		f.do(func() { f.finish(err) })
-	}()
+		return op(ctx, req)
+	}, f.finish)
 }
 
 // begin switches the form into its busy state.
@@ -345,11 +344,10 @@ func (f *LoginForm) askTrust(cert *app.UntrustedCertificateError) {
 		f.begin("Trusting the certificate and logging in…")
 		ctx, cancel := context.WithCancel(f.ctx)
 		f.cancel = cancel
-		go func() {
+		inBackgroundErr(f.do, func() error {
 			defer cancel()
-			err := f.svc.TrustCertificate(ctx, fp)
-			f.do(func() { f.finish(err) })
-		}()
+			return f.svc.TrustCertificate(ctx, fp)
+		}, f.finish)
 	})
 }
 

@@ -17,7 +17,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"parley/app"
 	"parley/app/store"
 )
 
@@ -122,18 +121,12 @@ func (r *messageRequests) runRequest(what string, op func(ctx context.Context) e
 		r.dlg.Hide()
 		r.dlg = nil
 	}
-	go func() {
-		err := op(c.ctx)
-		c.do(func() {
-			if err != nil {
-				c.setStatus(what+": "+app.UserMessage(err), widget.DangerImportance)
-				return
-			}
-			if after != nil {
-				after()
-			}
-		})
-	}()
+	inBackgroundErr(c.do, func() error { return op(c.ctx) }, func(err error) {
+		c.sayFailure(what)(err)
+		if err == nil && after != nil {
+			after()
+		}
+	})
 }
 
 // accept moves the request into the list, opens the chat and offers to

@@ -8,6 +8,7 @@
 package views
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,7 +106,7 @@ func (n *notifier) stop() { n.drop() }
 func (c *ChatsView) notification(msgs []store.Message, extra int) *fyne.Notification {
 	var peers []string
 	for _, m := range msgs {
-		if !containsString(peers, m.Conversation) {
+		if !slices.Contains(peers, m.Conversation) {
 			peers = append(peers, m.Conversation)
 		}
 	}

@@ -162,17 +162,16 @@ func (s *searchPane) fetch(q store.Query) {
 	// One more than a page: whether a next page exists is known without
 	// asking for it.
 	q.Limit = searchPage + 1
-	go func() {
-		res, err := s.c.svc.Search(ctx, q)
-		cancel()
-		s.c.do(func() {
-			if gen != s.gen || s.c.ctx.Err() != nil {
-				return
-			}
-			s.cancel = nil
-			s.showPage(q, res, err)
-		})
-	}()
+	inBackground(s.c.do, func() ([]store.SearchResult, error) {
+		defer cancel()
+		return s.c.svc.Search(ctx, q)
+	}, func(res []store.SearchResult, err error) {
+		if gen != s.gen {
+			return
+		}
+		s.cancel = nil
+		s.showPage(q, res, err)
+	})
 }
 
 // showPage shows a page fetched for q: the first one replaces the results,

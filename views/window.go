@@ -47,9 +47,8 @@ type Window struct {
 
 	login        *LoginForm
 	account      *AccountView
-	contacts     *ContactsView   // while logged in
-	chats        *ChatsView      // while logged in
-	chatsDone    <-chan struct{} // closed when the chats stopped last have kept their draft and sent what waited
+	contacts     *ContactsView // while logged in
+	chats        *ChatsView    // while logged in
 	tabs         *container.AppTabs
 	main         fyne.CanvasObject
 	titleAccount string // the account in the title
@@ -224,16 +223,6 @@ func (w *Window) Stop() {
 	w.stopContacts()
 }
 
-// Wait waits until the chats stopped last (by Stop or a logout) have kept
-// their draft and sent what waited (bounded: ChatsOptions.StopWait). Call
-// it off the UI goroutine (after the app's Run returned) before closing the
-// service.
-func (w *Window) Wait() {
-	if w.chatsDone != nil {
-		<-w.chatsDone
-	}
-}
-
 // stopContacts ends the contacts and chats of the last session, if any.
 func (w *Window) stopContacts() {
 	if w.contacts != nil {
@@ -241,7 +230,7 @@ func (w *Window) stopContacts() {
 		w.contacts = nil
 	}
 	if w.chats != nil {
-		w.chatsDone = w.chats.Stop()
+		w.chats.Stop()
 		w.chats = nil
 	}
 	w.tabs = nil
@@ -328,23 +317,15 @@ func (w *Window) onStatus(st app.Status) {
 // logout ends the session off the UI goroutine and shows the login form.
 func (w *Window) logout() {
 	w.account.logoutBtn.Disable()
-	// The chats keep their draft and send "gone" and what waits while the
-	// session is still open (Stop does not wait; showLogin's stopContacts
-	// gets the same channel again).
-	var chatsDone <-chan struct{}
+	// The chats hand over their draft and report themselves closed; Logout
+	// sends that ("gone") and what waits while the session is still open.
 	if w.chats != nil {
-		chatsDone = w.chats.Stop()
+		w.chats.Stop()
 	}
-	go func() {
-		if chatsDone != nil {
-			<-chatsDone
-		}
-		_ = w.svc.Logout()
-		w.do(func() {
-			w.account.logoutBtn.Enable()
-			w.showLogin()
-		})
-	}()
+	inBackgroundErr(w.do, w.svc.Logout, func(error) {
+		w.account.logoutBtn.Enable()
+		w.showLogin()
+	})
 }
 
 // startTicker refreshes "next try in ..." every second while waiting.

@@ -158,13 +158,18 @@ func Tune(cfg *xmppclient.Config) {
 }
 
 // NewService makes an app.Service on profileDir with the given secret store
-// (nil: a fresh MemorySecrets) and short timeouts; it is closed when t ends.
-func NewService(t testing.TB, profileDir string, secrets app.SecretStore) *app.Service {
+// (nil: a fresh MemorySecrets) and short timeouts, with adjust applied to
+// its options; it is closed when t ends.
+func NewService(t testing.TB, profileDir string, secrets app.SecretStore, adjust ...func(*app.Options)) *app.Service {
 	t.Helper()
 	if secrets == nil {
 		secrets = NewMemorySecrets()
 	}
-	svc, err := app.NewService(app.Options{ProfileDir: profileDir, Keyring: secrets, Version: "test", Tune: Tune})
+	opts := app.Options{ProfileDir: profileDir, Keyring: secrets, Version: "test", Tune: Tune}
+	for _, a := range adjust {
+		a(&opts)
+	}
+	svc, err := app.NewService(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,9 +262,9 @@ func WaitStatus(t testing.TB, svc *app.Service, timeout time.Duration, ok func(a
 
 // LoginService makes an app.Service on profileDir (see NewService), logs
 // jid in and waits until it is online. The password is not remembered.
-func (s *Server) LoginService(t testing.TB, profileDir, jid, password string) *app.Service {
+func (s *Server) LoginService(t testing.TB, profileDir, jid, password string, adjust ...func(*app.Options)) *app.Service {
 	t.Helper()
-	svc := NewService(t, profileDir, nil)
+	svc := NewService(t, profileDir, nil, adjust...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := svc.Login(ctx, s.Request(jid, password)); err != nil {

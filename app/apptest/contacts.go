@@ -24,10 +24,10 @@ func (a *Account) Contacts() *app.ContactsService { return a.Svc.Contacts() }
 // LogIn creates a fresh user (prefix plus a unique suffix) and logs it in
 // on a new service with a profile that trusts the server (LoginService);
 // the service is closed when t ends.
-func (s *Server) LogIn(t testing.TB, prefix string) *Account {
+func (s *Server) LogIn(t testing.TB, prefix string, adjust ...func(*app.Options)) *Account {
 	t.Helper()
 	jid, pass := s.NewUser(t, prefix)
-	return &Account{JID: jid, Svc: s.LoginService(t, s.Profile(t, true), jid, pass)}
+	return &Account{JID: jid, Svc: s.LoginService(t, s.Profile(t, true), jid, pass, adjust...)}
 }
 
 // WaitContacts waits until a snapshot of cs satisfies ok and returns it, or

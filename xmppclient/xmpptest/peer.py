@@ -14,6 +14,7 @@
 #             {"cmd": "fetch_avatar", "jid", "id"}             emits avatar {from, id, data}
 #             {"cmd": "send", ..., "receipt": true, "markable": true}  also asks for a XEP-0184
 #                                                              receipt / XEP-0333 markers
+#             {"cmd": "send", ..., "oob": url}                shares a file (XEP-0066 <x><url/>)
 #             {"cmd": "correct", "to", "ref", "body", "id"?}   XEP-0308 correction of message ref
 #             {"cmd": "retract", "to", "ref", "id"?}          XEP-0424 retraction of message ref
 #             {"cmd": "retract_legacy", "to", "ref", "id"?}   the same in the older form (XEP-0424
@@ -213,6 +214,9 @@ class Peer(slixmpp.ClientXMPP):
                 m.xml.append(ET.Element("{%s}request" % NS_RECEIPTS))
             if c.get("markable"):
                 m.xml.append(ET.Element("{%s}markable" % NS_MARKERS))
+            if c.get("oob"):
+                x = ET.SubElement(m.xml, "{jabber:x:oob}x")
+                ET.SubElement(x, "{jabber:x:oob}url").text = c["oob"]
             m.send()
         elif cmd == "correct":
             m = self.chat(c["to"], c["body"], c.get("id", ""))

@@ -14,6 +14,12 @@ func (p *SlixPeer) SendOpts(to, body, id string, receipt, markable bool) error {
 		"receipt": receipt, "markable": markable}, 10*time.Second)
 }
 
+// SendFile sends a chat message sharing the file at url (XEP-0066 <x xmlns='jabber:x:oob'>),
+// with body (Conversations and the others send the URL itself as the body).
+func (p *SlixPeer) SendFile(to, url, body, id string) error {
+	return p.command(map[string]any{"cmd": "send", "to": to, "body": body, "id": id, "oob": url}, 10*time.Second)
+}
+
 // Correct sends a XEP-0308 correction of the message whose id (or origin-id) is ref, with the
 // new body; id is the correction's own id (empty: a new one).
 func (p *SlixPeer) Correct(to, ref, body, id string) error {

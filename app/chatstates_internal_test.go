@@ -1,12 +1,15 @@
-// Tests of draftWriter: a draft write asked for earlier never lands after
-// a later one for the same chat.
-package views
+// Tests of the chat interaction's parts (chatstates.go): the send queue
+// keeps chat states and messages in order (the latest waiting state of a
+// peer winning), and a draft write asked for earlier never lands after a
+// later one for the same chat.
+package app
 
 import (
 	"context"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestDraftWriterSkipsAnOlderDraftWrittenLate(t *testing.T) {
@@ -66,5 +69,58 @@ func TestDraftWriterConcurrentWritesEndWithTheNewest(t *testing.T) {
 	wg.Wait()
 	if want := "draft " + strconv.Itoa(n-1); last != want {
 		t.Errorf("the draft kept is %q; want the newest, %q", last, want)
+	}
+}
+
+func TestSendQueueOrderAndLatestState(t *testing.T) {
+	var (
+		q       sendQueue
+		mu      sync.Mutex
+		got     []string
+		started = make(chan struct{})
+		release = make(chan struct{})
+	)
+	record := func(what string) func() {
+		return func() {
+			mu.Lock()
+			got = append(got, what)
+			mu.Unlock()
+		}
+	}
+	q.push(queuedSend{peer: "bob", state: "composing", send: func() {
+		close(started)
+		<-release
+		record("bob composing")()
+	}})
+	<-started // the queue is busy sending; everything below waits
+	q.push(queuedSend{peer: "bob", state: "paused", send: record("bob paused")})
+	q.push(queuedSend{peer: "cid", state: "inactive", send: record("cid inactive")})
+	q.push(queuedSend{peer: "bob", state: "active", send: record("bob active")}) // replaces paused
+	q.push(queuedSend{peer: "cid", state: "gone", send: record("cid gone")})     // replaces inactive
+	q.push(queuedSend{peer: "bob", send: record("bob message")})                 // carries active
+	q.push(queuedSend{peer: "bob", state: "composing", send: record("bob composing again")})
+	q.push(queuedSend{peer: "bob", send: record("bob second message")})
+	q.push(queuedSend{peer: "bob", state: "composing", send: record("bob composing 3")})
+	q.push(queuedSend{peer: "bob", state: "paused", send: record("bob paused 3")}) // replaces composing 3
+	close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	q.wait(ctx)
+
+	want := []string{"bob composing", "cid gone", "bob message", "bob second message", "bob paused 3"}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != len(want) {
+		t.Fatalf("sent %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("sent %q, want %q", got, want)
+		}
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.done != nil || len(q.waiting) != 0 {
+		t.Error("the sending goroutine still runs with nothing to send")
 	}
 }
