@@ -124,13 +124,7 @@ func (a *ChatAccount) Chats() *app.ChatService { return a.Svc.Chats() }
 // history.
 func WaitChats(t testing.TB, cs *app.ChatService, what string, timeout time.Duration, ok func() (bool, string)) {
 	t.Helper()
-	ch := make(chan struct{}, 1)
-	unsub := cs.Subscribe(func(app.ChatChange) {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	})
+	ch, unsub := notified(cs.Subscribe)
 	defer unsub()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()

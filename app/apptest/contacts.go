@@ -34,13 +34,7 @@ func (s *Server) LogIn(t testing.TB, prefix string, adjust ...func(*app.Options)
 // fails t after timeout naming what.
 func WaitContacts(t testing.TB, cs *app.ContactsService, what string, timeout time.Duration, ok func(app.ContactsSnapshot) bool) app.ContactsSnapshot {
 	t.Helper()
-	ch := make(chan struct{}, 1)
-	unsub := cs.Subscribe(func(app.ContactsSnapshot) {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	})
+	ch, unsub := notified(cs.Subscribe)
 	defer unsub()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -57,6 +51,19 @@ func WaitContacts(t testing.TB, cs *app.ContactsService, what string, timeout ti
 			return s
 		}
 	}
+}
+
+// notified subscribes through subscribe and returns a channel that holds a
+// value whenever a notification came since it was last read.
+func notified[T any](subscribe func(func(T)) func()) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	unsub := subscribe(func(T) {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	})
+	return ch, unsub
 }
 
 // FindContact returns jid's entry in s.
