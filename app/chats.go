@@ -241,6 +241,7 @@ func (c *ChatService) useProfile(p *Profile, account string) error {
 		return fmt.Errorf("open the history of %s: %w", account, err)
 	}
 	c.out.learnLastOut(st)
+	c.chat.forgetDrafts()
 	c.mu.Lock()
 	c.st, c.dir, c.account = st, p.Dir(), account
 	c.mu.Unlock()

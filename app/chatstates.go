@@ -82,7 +82,45 @@ type chatInteraction struct {
 	drafts    map[string]string // drafts kept in this run, by peer
 	sends     sendQueue
 	draftW    *draftWriter
-	writes    sync.WaitGroup // draft writes under way
+	writes    inFlight // draft writes under way
+}
+
+// inFlight counts work under way and says when there is none (a
+// WaitGroup may not be added to while it is waited on; this may).
+type inFlight struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to 0
+}
+
+func (f *inFlight) add() {
+	f.mu.Lock()
+	if f.n == 0 {
+		f.idle = make(chan struct{})
+	}
+	f.n++
+	f.mu.Unlock()
+}
+
+func (f *inFlight) done() {
+	f.mu.Lock()
+	f.n--
+	if f.n == 0 {
+		close(f.idle)
+	}
+	f.mu.Unlock()
+}
+
+// none is closed once nothing is under way.
+func (f *inFlight) none() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return f.idle
 }
 
 func newChatInteraction(log *slog.Logger, wire chatWire, pausedAfter, flushWait time.Duration) *chatInteraction {
@@ -249,9 +287,9 @@ func (i *chatInteraction) keepDraftLocked(peer, text string) {
 	}
 	i.drafts[peer] = text
 	t := i.draftW.ticket(peer) // an earlier write still waiting is skipped
-	i.writes.Add(1)
+	i.writes.add()
 	go func() {
-		defer i.writes.Done()
+		defer i.writes.done()
 		if _, err := i.draftW.write(i.ctx, t, peer, text); err != nil {
 			i.log.Warn("keeping a draft", "peer", peer, "err", err)
 		}
@@ -279,17 +317,20 @@ func (i *chatInteraction) sendStateLocked(peer, state string) {
 func (i *chatInteraction) flush(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, i.flushWait)
 	defer cancel()
-	drafts := make(chan struct{})
-	go func() {
-		i.writes.Wait()
-		close(drafts)
-	}()
 	i.sends.wait(ctx)
 	select {
-	case <-drafts:
+	case <-i.writes.none():
 	case <-ctx.Done():
 		i.log.Warn("drafts not kept in time before the session ends")
 	}
+}
+
+// forgetDrafts forgets the drafts kept in this run (another account's
+// history was opened).
+func (i *chatInteraction) forgetDrafts() {
+	i.mu.Lock()
+	clear(i.drafts)
+	i.mu.Unlock()
 }
 
 // close ends what still waits (after flush): the history closes next.
