@@ -21,8 +21,7 @@ const activitySQL = `CASE WHEN c.last_message_id IS NULL THEN c.last_activity EL
 
 const conversationSQL = `SELECT c.peer, ` + activitySQL + `, c.unread, c.draft, c.read_ts, c.read_id, c.accepted,
 	` + messageCols + `
-	FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id
-	LEFT JOIN attachments a ON a.message_id = m.id`
+	FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id`
 
 // Conversations returns up to limit conversations (0: all), the most
 // recently active first, each with its last message.
@@ -72,9 +71,9 @@ func scanConversations(rows *sql.Rows) ([]Conversation, error) {
 			original                 sql.NullString
 			att                      attachmentScan
 		)
-		err := rows.Scan(append([]any{&c.Peer, &activity, &c.Unread, &c.Draft, &c.LastRead.Time, &c.LastRead.ID, &c.Accepted,
+		err := rows.Scan(&c.Peer, &activity, &c.Unread, &c.Draft, &c.LastRead.Time, &c.LastRead.ID, &c.Accepted,
 			&id, &dir, &sender, &body, &ts, &typ, &origin, &stanza, &msgID, &state, &errTx, &editedAt,
-			&original, &retracted, &markable}, att.dest()...)...)
+			&original, &retracted, &markable, &att.raw)
 		if err != nil {
 			return nil, err
 		}

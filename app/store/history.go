@@ -15,8 +15,8 @@ import (
 // DefaultPage is the page size used when a limit of 0 or less is given.
 const DefaultPage = 50
 
-// messageCols are the messages columns scanMessages reads (alias m, with
-// its attachment's, alias a: read FROM messagesFrom).
+// messageCols are the messages columns scanMessages reads (alias m), the
+// attachment's last.
 const messageCols = `m.id, m.direction, m.sender, m.body, m.ts, m.type, coalesce(m.origin_id, ''),
 	coalesce(m.stanza_id, ''), coalesce(m.message_id, ''), m.state, m.error, m.edited_at,
 	coalesce(m.original_body, ''), m.retracted, m.markable, ` + attachmentCols
@@ -24,16 +24,16 @@ const messageCols = `m.id, m.direction, m.sender, m.body, m.ts, m.type, coalesce
 // Paging queries: the conversation is looked up once, then the index
 // messages_conversation_ts is walked from the cursor.
 const (
-	latestSQL = `SELECT ` + messageCols + ` FROM ` + messagesFrom + `
+	latestSQL = `SELECT ` + messageCols + ` FROM messages m
 		WHERE m.conversation_id = (SELECT id FROM conversations WHERE peer = ?1)
 		ORDER BY m.ts DESC, m.id DESC LIMIT ?2`
-	beforeSQL = `SELECT ` + messageCols + ` FROM ` + messagesFrom + `
+	beforeSQL = `SELECT ` + messageCols + ` FROM messages m
 		WHERE m.conversation_id = (SELECT id FROM conversations WHERE peer = ?1) AND (m.ts, m.id) < (?2, ?3)
 		ORDER BY m.ts DESC, m.id DESC LIMIT ?4`
-	afterSQL = `SELECT ` + messageCols + ` FROM ` + messagesFrom + `
+	afterSQL = `SELECT ` + messageCols + ` FROM messages m
 		WHERE m.conversation_id = (SELECT id FROM conversations WHERE peer = ?1) AND (m.ts, m.id) > (?2, ?3)
 		ORDER BY m.ts, m.id LIMIT ?4`
-	getSQL = `SELECT ` + messageCols + `, c.peer FROM ` + messagesFrom + `
+	getSQL = `SELECT ` + messageCols + `, c.peer FROM messages m
 		JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?`
 )
 
@@ -47,8 +47,7 @@ func scanMessages(rows *sql.Rows, peer string) ([]Message, error) {
 		var ts, editedAt int64
 		var att attachmentScan
 		dest := []any{&m.ID, &m.Direction, &m.Sender, &m.Body, &ts, &m.Type, &m.OriginID,
-			&m.StanzaID, &m.MessageID, &m.State, &m.Error, &editedAt, &m.OriginalBody, &m.Retracted, &m.Markable}
-		dest = append(dest, att.dest()...)
+			&m.StanzaID, &m.MessageID, &m.State, &m.Error, &editedAt, &m.OriginalBody, &m.Retracted, &m.Markable, &att.raw}
 		if peer == "" {
 			dest = append(dest, &m.Conversation)
 		}

@@ -105,7 +105,7 @@ func (t *wtx) setStateRow(id int64, st State, errText string) (bool, error) {
 // restart or reconnect they are sent again, with their stored origin-id and
 // id so the peer and the archive can recognise a copy.
 func (s *Store) Outbox(ctx context.Context) ([]Message, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+messageCols+`, c.peer FROM `+messagesFrom+`
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+messageCols+`, c.peer FROM messages m
 		JOIN conversations c ON c.id = m.conversation_id
 		WHERE m.state = 1 ORDER BY m.id`)
 	if err != nil {
