@@ -6,8 +6,9 @@ package app
 
 import (
 	"context"
-	"parley/xmppclient"
 	"time"
+
+	"parley/xmppclient"
 )
 
 // localTime is the time given to a message without a server stamp (one

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+
 	"parley/app/store"
 )
 

@@ -8,6 +8,7 @@ package app
 import (
 	"context"
 	"fmt"
+
 	"parley/app/store"
 	"parley/xmppclient"
 )

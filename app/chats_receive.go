@@ -7,10 +7,11 @@ package app
 import (
 	"context"
 	"fmt"
-	"parley/app/store"
-	"parley/xmppclient"
 	"strings"
 	"time"
+
+	"parley/app/store"
+	"parley/xmppclient"
 )
 
 // toStore turns a parsed message into a history row. ok is false for

@@ -7,9 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+
 	"parley/app/store"
 	"parley/xmppclient"
-	"strings"
 )
 
 // Send stores a message in the outbox and sends it when connected. It

@@ -6,8 +6,9 @@ package app
 
 import (
 	"context"
-	"parley/xmppclient"
 	"time"
+
+	"parley/xmppclient"
 )
 
 // handleEvent is called on the session's event loop, before the contacts

@@ -10,11 +10,12 @@ package app
 import (
 	"context"
 	"log/slog"
-	"parley/app/store"
-	"parley/xmppclient"
 	"strings"
 	"sync"
 	"time"
+
+	"parley/app/store"
+	"parley/xmppclient"
 )
 
 // Chat states (XEP-0085) for SendChatState and ChatChange.Typing.

@@ -10,9 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"parley/xmppclient"
 	"slices"
 	"strings"
+
+	"parley/xmppclient"
 )
 
 // Add puts jid on the roster (with name and group, both optional) and asks

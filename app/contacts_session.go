@@ -6,8 +6,9 @@ package app
 
 import (
 	"context"
-	"parley/xmppclient"
 	"time"
+
+	"parley/xmppclient"
 )
 
 // useProfile switches the service to a profile folder and account, loading

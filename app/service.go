@@ -11,13 +11,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"parley/app/clock"
-	"parley/app/notify"
-	"parley/xmppclient"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"parley/app/clock"
+	"parley/app/notify"
+	"parley/xmppclient"
 )
 
 // Options configure a Service.

@@ -4,10 +4,11 @@
 package views
 
 import (
-	"parley/app/store"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"parley/app/store"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"

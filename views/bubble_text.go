@@ -8,10 +8,11 @@ package views
 import (
 	"fmt"
 	"image/color"
-	"parley/app"
-	"parley/app/store"
 	"strings"
 	"unicode/utf8"
+
+	"parley/app"
+	"parley/app/store"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"

@@ -5,8 +5,9 @@ package views
 
 import (
 	"net/url"
-	"parley/app/store"
 	"unicode/utf8"
+
+	"parley/app/store"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"

@@ -8,6 +8,7 @@ package views
 
 import (
 	"context"
+
 	"parley/app"
 	"parley/app/store"
 )

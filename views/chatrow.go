@@ -8,6 +8,7 @@ package views
 
 import (
 	"image/color"
+
 	"parley/app/store"
 
 	"fyne.io/fyne/v2"

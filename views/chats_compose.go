@@ -5,9 +5,10 @@
 package views
 
 import (
+	"strings"
+
 	"parley/app"
 	"parley/app/store"
-	"strings"
 
 	"fyne.io/fyne/v2/widget"
 )

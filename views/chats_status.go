@@ -5,9 +5,10 @@
 package views
 
 import (
-	"parley/app"
 	"strconv"
 	"strings"
+
+	"parley/app"
 
 	"fyne.io/fyne/v2/widget"
 )

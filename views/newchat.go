@@ -3,8 +3,9 @@
 package views
 
 import (
-	"parley/app"
 	"strings"
+
+	"parley/app"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
