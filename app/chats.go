@@ -76,6 +76,9 @@ type ChatChange struct {
 	// Problem, when set, is something the user must know that no one view
 	// shows: a message received but not saved (the disk is full, say).
 	Problem string
+	// Transfers are the files whose upload moved on, by message row id
+	// (the latest of each; Done == Total when finished).
+	Transfers map[int64]Transfer
 
 	peerSet map[string]bool // Peers as a set, while merging
 }
@@ -106,9 +109,11 @@ type ChatService struct {
 	wg        sync.WaitGroup
 
 	// out is the outbox (outbox.go); chat is what the person does in the
-	// chats (chatstates.go).
-	out  *outbox
-	chat *chatInteraction
+	// chats (chatstates.go); transfers the files on their way
+	// (outbox_files.go).
+	out       *outbox
+	chat      *chatInteraction
+	transfers transfers
 
 	// Changes go to the subscribers through one coalescer on loop.
 	subscribers notify.Hub[ChatChange]
@@ -157,6 +162,14 @@ func newChatService(log *slog.Logger, o chatOptions) *ChatService {
 		typing: map[string]string{}, typingTimers: map[string]*time.Timer{}, owed: map[msgKey][]owedReceipt{},
 		loop: notify.NewLoop(), receiptLoop: notify.NewLoop()}
 	c.out = newOutbox(log, c.history, c.localTime, c.setState)
+	c.out.spawn = func(fn func()) {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			fn()
+		}()
+	}
+	c.out.files.progressed = c.transferred
 	c.chat = newChatInteraction(log, c, o.pausedAfter, o.flushWait)
 	c.changes = notify.NewCoalescer(c.loop.Run, ChatChange.Merge, c.deliver)
 	c.receipts = notify.NewCoalescer(c.receiptLoop.Run, func(acc, v []owedReceipt) []owedReceipt { return append(acc, v...) }, c.sendReceipts)
@@ -212,6 +225,12 @@ func (c ChatChange) Merge(later ChatChange) ChatChange {
 	}
 	if later.Problem != "" {
 		c.Problem = later.Problem
+	}
+	for id, t := range later.Transfers {
+		if c.Transfers == nil {
+			c.Transfers = map[int64]Transfer{}
+		}
+		c.Transfers[id] = t
 	}
 	c.Sync = later.Sync
 	return c
@@ -304,6 +323,17 @@ func (c *ChatService) currentClient() *xmppclient.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.client
+}
+
+// currentSession is the session's client and context (nil and nil when
+// there is none).
+func (c *ChatService) currentSession() (*xmppclient.Client, context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == nil {
+		return nil, nil
+	}
+	return c.client, c.sessCtx
 }
 
 // peerJID validates a conversation address.

@@ -23,24 +23,41 @@ func (c *ChatService) Send(ctx context.Context, peer, body string) (store.Messag
 	if err := CheckMessageSize(body); err != nil {
 		return store.Message{}, err // never queued: the server would close the stream on it
 	}
+	p, st, err := c.peerHistory(peer)
+	if err != nil {
+		return store.Message{}, err
+	}
+	return c.queue(ctx, st, c.outgoingMessage(p, body), "message")
+}
+
+// peerHistory validates a conversation's address and returns it with the
+// history.
+func (c *ChatService) peerHistory(peer string) (string, *store.Store, error) {
 	p, err := peerJID(peer)
 	if err != nil {
-		return store.Message{}, err
+		return "", nil, err
 	}
 	st, err := c.history()
-	if err != nil {
-		return store.Message{}, err
-	}
+	return p, st, err
+}
+
+// outgoingMessage is a new message of ours to p, to be queued: a new id
+// (also its origin-id, XEP-0359) and a time after everything queued.
+func (c *ChatService) outgoingMessage(p, body string) store.Message {
 	id := xmppclient.NewMessageID()
-	own := c.ownBare()
-	m := store.Message{Conversation: p, Direction: store.Out, Sender: own, Body: body, Time: c.out.stamp(),
+	return store.Message{Conversation: p, Direction: store.Out, Sender: c.ownBare(), Body: body, Time: c.out.stamp(),
 		OriginID: id, MessageID: id, State: store.StateQueued, Type: store.TypeChat}
+}
+
+// queue keeps m in the history's outbox (what names it in an error) and
+// hands it to the outbox, which sends it now or later.
+func (c *ChatService) queue(ctx context.Context, st *store.Store, m store.Message, what string) (store.Message, error) {
 	saved, err := st.Save(ctx, m)
 	if err != nil {
-		return store.Message{}, fmt.Errorf("keep the message: %w", err)
+		return store.Message{}, fmt.Errorf("keep the %s: %w", what, err)
 	}
 	m.ID = saved.ID
-	c.out.submit(ctx, c.currentClient, st, messageItem(m), store.Message{})
+	c.out.submit(ctx, c.currentSession, st, messageItem(m), store.Message{})
 	return m, nil
 }
 
@@ -98,7 +115,7 @@ func (c *ChatService) edit(ctx context.Context, peer string, target store.Messag
 	if err != nil {
 		return fmt.Errorf("keep the change: %w", err)
 	}
-	c.out.submit(ctx, c.currentClient, st, editItem(e), target)
+	c.out.submit(ctx, c.currentSession, st, editItem(e), target)
 	return nil
 }
 
@@ -113,8 +130,10 @@ func (c *ChatService) Retry(ctx context.Context, m store.Message) error {
 		return err // not failed (any more): retried already, or sent meanwhile
 	}
 	c.notify(ChatChange{Peers: []string{m.Conversation}})
-	if client := c.currentClient(); client != nil {
-		return c.out.write(client, messageItem(m), st, true)
+	m, err = st.Get(ctx, m.ID)
+	if err != nil {
+		return err
 	}
+	c.out.submit(ctx, c.currentSession, st, messageItem(m), store.Message{})
 	return nil
 }

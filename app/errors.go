@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"parley/app/media"
 	"parley/xmppclient"
 )
 
@@ -225,6 +226,9 @@ func UserMessage(err error) string {
 	if err == nil {
 		return ""
 	}
+	if msg, ok := fileMessage(err); ok {
+		return msg
+	}
 	err = translate(err)
 	var (
 		cert *UntrustedCertificateError
@@ -256,6 +260,56 @@ func UserMessage(err error) string {
 		return connectionMessage(conn.Err)
 	}
 	return capitalize(err.Error()) + "."
+}
+
+// fileMessage words what went wrong with a file (ok is false for other
+// errors).
+func fileMessage(err error) (string, bool) {
+	var up *xmppclient.UploadError
+	switch {
+	case errors.As(err, &up):
+		return uploadMessage(up), true
+	case errors.Is(err, xmppclient.ErrNoUploadService):
+		return "Your server does not offer file sharing (XEP-0363 HTTP upload), so files cannot be sent.", true
+	case errors.Is(err, media.ErrImageTooLarge):
+		return "The picture is too large to open safely (over 50 megapixels).", true
+	case errors.Is(err, media.ErrSlotRefused):
+		return "The upload server refused the file. Retry to ask for a new upload.", true
+	}
+	return "", false
+}
+
+// uploadMessage words a refused upload.
+func uploadMessage(e *xmppclient.UploadError) string {
+	switch e.Reason {
+	case xmppclient.UploadTooLarge:
+		if e.MaxFileSize > 0 {
+			return "The file is larger than your server accepts (at most " + FormatSize(e.MaxFileSize) + ")."
+		}
+		return "The file is larger than your server accepts."
+	case xmppclient.UploadQuota:
+		if !e.RetryAt.IsZero() {
+			return "Your upload quota on the server is used up until " + e.RetryAt.Local().Format("15:04") + "."
+		}
+		return "Your upload quota on the server is used up. Try again later."
+	case xmppclient.UploadNotAllowed:
+		return "Your server does not let this account share files."
+	}
+	return "The server refused the upload: " + e.Err.Condition + "."
+}
+
+// FormatSize is a file size as people read it: 980 bytes, 12 KB, 3.4 MB,
+// 1.2 GB (decimal units, as file managers show them).
+func FormatSize(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 1_000_000:
+		return fmt.Sprintf("%d KB", (n+500)/1000)
+	case n < 1_000_000_000:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/1e6), ".0") + " MB"
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/1e9), ".0") + " GB"
 }
 
 func capitalize(s string) string {

@@ -44,16 +44,22 @@ const (
 	outText       outKind = iota // a message (store.Message, outgoing, queued)
 	outCorrection                // XEP-0308 (store.Edit)
 	outRetraction                // XEP-0424 (store.Edit with Retract)
+	outFile                      // a message sharing a file: uploaded first (outbox_files.go)
 )
 
 // outItem is one item of the outbox as the history keeps it.
 type outItem struct {
 	kind outKind
-	msg  store.Message // outText
+	msg  store.Message // outText, outFile
 	edit store.Edit    // outCorrection, outRetraction
 }
 
-func messageItem(m store.Message) outItem { return outItem{kind: outText, msg: m} }
+func messageItem(m store.Message) outItem {
+	if m.Attachment != nil {
+		return outItem{kind: outFile, msg: m}
+	}
+	return outItem{kind: outText, msg: m}
+}
 
 func editItem(e store.Edit) outItem {
 	if e.Retract {
@@ -62,9 +68,12 @@ func editItem(e store.Edit) outItem {
 	return outItem{kind: outCorrection, edit: e}
 }
 
-// isEdit: the item changes a message sent before (it has no delivery
+// isEdit: the kind changes a message sent before (it has no delivery
 // state of its own, and waits for what it changes).
-func (it outItem) isEdit() bool { return it.kind == outCorrection || it.kind == outRetraction }
+func (k outKind) isEdit() bool { return k == outCorrection || k == outRetraction }
+
+// isEdit: the item is a correction or a retraction.
+func (it outItem) isEdit() bool { return it.kind.isEdit() }
 
 // id is the stanza id the item goes out with.
 func (it outItem) id() string {
@@ -96,6 +105,10 @@ type outbox struct {
 	now     func() time.Time // the history's clock, whole seconds
 	// stateChanged sets a message's delivery state and tells the views.
 	stateChanged func(st *store.Store, peer, id string, s store.State, why string)
+	// files: uploading the files of outFile items (outbox_files.go).
+	files fileUploads
+	// spawn runs a flush started by submit (the service waits for it).
+	spawn func(func())
 
 	mu sync.Mutex
 	// inflight: ids written in this session and not yet acked.
@@ -133,7 +146,8 @@ type outbox struct {
 
 func newOutbox(log *slog.Logger, history func() (*store.Store, error), now func() time.Time,
 	stateChanged func(st *store.Store, peer, id string, s store.State, why string)) *outbox {
-	return &outbox{log: log, history: history, now: now, stateChanged: stateChanged,
+	return &outbox{log: log, history: history, now: now, stateChanged: stateChanged, files: newFileUploads(),
+		spawn:    func(fn func()) { go fn() },
 		inflight: map[string]outgoing{}, unverified: map[string]bool{}, doubted: map[string]bool{},
 		poisoned: map[string]bool{}, settled: make(chan struct{})}
 }
@@ -209,7 +223,7 @@ func (o *outbox) sessionStarted(ev xmppclient.SessionEvent) {
 		}
 	}
 	what := lostWhat[refused]
-	if refused != "" && what.kind != outText {
+	if refused != "" && what.kind.isEdit() {
 		o.poisoned[refused] = true
 	}
 	o.signalSettledLocked()
@@ -253,7 +267,7 @@ func (o *outbox) acked(ids []string) {
 		}
 		// The history first, then forget it in flight: a flush that finds
 		// it no longer in flight then reads "sent".
-		if what.kind == outText {
+		if !what.kind.isEdit() {
 			o.stateChanged(st, what.peer, id, store.StateSent, "")
 		} else if _, err := st.EditSent(context.Background(), id); err != nil {
 			o.log.Warn("marking a correction or retraction sent", "id", id, "err", err)
@@ -273,10 +287,11 @@ func (o *outbox) signalSettledLocked() {
 }
 
 // submit is told that it was just queued in the history: it is written
-// now when client is connected, no flush runs and nothing it follows
-// still waits; otherwise the session's flush sends it. target is the
-// message an edit changes (as the user saw it).
-func (o *outbox) submit(ctx context.Context, client func() *xmppclient.Client, st *store.Store, it outItem, target store.Message) {
+// now when the session is up, no flush runs and nothing it follows still
+// waits; otherwise the session's flush sends it. A file starts a flush of
+// its own (its upload takes time, and what is sent after it waits for
+// it). target is the message an edit changes (as the user saw it).
+func (o *outbox) submit(ctx context.Context, session func() (*xmppclient.Client, context.Context), st *store.Store, it outItem, target store.Message) {
 	o.mu.Lock()
 	later := o.flushing
 	if later {
@@ -286,14 +301,28 @@ func (o *outbox) submit(ctx context.Context, client func() *xmppclient.Client, s
 	// Read after flushing: a session sets flushing before its client is
 	// handed out (sessionStarted), so a new client is never seen with a
 	// flush that has not started.
-	cl := client()
+	cl, sessCtx := session()
 	if cl == nil || later {
+		return
+	}
+	if it.kind == outFile {
+		o.mu.Lock()
+		start := !o.flushing
+		if start {
+			o.flushing, o.deferred = true, 0
+		} else {
+			o.deferred++
+		}
+		o.mu.Unlock()
+		if start {
+			o.spawn(func() { o.flush(sessCtx, cl) })
+		}
 		return
 	}
 	if it.isEdit() && o.editWaits(ctx, st, it.edit, target) {
 		return
 	}
-	if err := o.write(cl, it, st, it.isEdit()); err != nil {
+	if err := o.write(ctx, cl, it, st, it.isEdit()); err != nil {
 		o.log.Info("queued until the connection is back", "id", it.id(), "err", err)
 	}
 }
@@ -353,7 +382,7 @@ func (o *outbox) refuse(id string, what outgoing, why *xmppclient.StreamError) {
 		text = why.Text + " (" + why.Condition + ")"
 	}
 	o.log.Warn("the server closed the connection twice on the same outgoing stanza; giving up on it", "id", id, "err", why)
-	if what.kind != outText {
+	if what.kind.isEdit() {
 		return
 	}
 	st, err := o.history()

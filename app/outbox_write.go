@@ -51,7 +51,7 @@ func (o *outbox) flush(ctx context.Context, client *xmppclient.Client) {
 			if o.holds(it, held) {
 				continue
 			}
-			if err := o.writeQueued(ctx, client, it.id(), func() error { return o.write(client, it, st, true) }); err != nil {
+			if err := o.writeQueued(ctx, client, it.id(), func() error { return o.write(ctx, client, it, st, true) }); err != nil {
 				o.log.Info("outbox: not sent yet", "id", it.id(), "err", err)
 				return
 			}
@@ -150,11 +150,19 @@ func (o *outbox) waitSettled(ctx context.Context, client *xmppclient.Client) {
 // write writes one stored item, unless it is in flight already (written
 // by submit or by the flush). With recheck, the item comes from an
 // earlier read of the history: it is written only if the history still
-// has it queued (acked meanwhile: it went out already), as it is now.
-func (o *outbox) write(client *xmppclient.Client, it outItem, st *store.Store, recheck bool) error {
+// has it queued (acked meanwhile: it went out already), as it is now. A
+// file is uploaded first if it was not yet (ctx bounds the upload).
+func (o *outbox) write(ctx context.Context, client *xmppclient.Client, it outItem, st *store.Store, recheck bool) error {
 	to, err := xmppclient.ParseJID(it.peer())
 	if err != nil {
 		return err
+	}
+	if it.kind == outFile {
+		var ready bool
+		if it, ready, err = o.readyFile(ctx, client, st, it); err != nil || !ready {
+			return err
+		}
+		recheck = false // read again just now
 	}
 	o.sendMu.Lock()
 	defer o.sendMu.Unlock()
@@ -173,7 +181,7 @@ func (o *outbox) write(client *xmppclient.Client, it outItem, st *store.Store, r
 	}
 	var m xmppclient.OutgoingMessage
 	switch it.kind {
-	case outText:
+	case outText, outFile:
 		if it.msg.Retracted {
 			// Retracted while queued: never written (its retraction still
 			// follows: a lost session may have written it); counts as sent.
@@ -181,6 +189,9 @@ func (o *outbox) write(client *xmppclient.Client, it outItem, st *store.Store, r
 			return nil
 		}
 		m = textStanza(it.msg)
+		if it.kind == outFile {
+			m = fileStanza(it.msg)
+		}
 	case outCorrection:
 		m = xmppclient.OutgoingMessage{Replaces: it.edit.Target, Body: it.edit.Body}
 	case outRetraction:

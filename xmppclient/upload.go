@@ -191,7 +191,7 @@ func (c *Client) RequestUploadSlot(ctx context.Context, svc UploadService, filen
 		return UploadSlot{}, &UploadError{Reason: UploadTooLarge, MaxFileSize: svc.MaxFileSize,
 			Err: &StanzaError{Type: "modify", Condition: "not-acceptable"}}
 	}
-	req := &slotRequest{Filename: uploadFilename(filename), Size: size, ContentType: contentType}
+	req := &slotRequest{Filename: SafeFilename(filename), Size: size, ContentType: contentType}
 	_, raw, err := c.SendIQRaw(ctx, stanza.IQ{Attrs: stanza.Attrs{Type: stanza.IQTypeGet, To: svc.JID.String()}, Payload: req})
 	if err != nil {
 		var se *StanzaError
@@ -207,9 +207,9 @@ func (c *Client) RequestUploadSlot(ctx context.Context, svc UploadService, filen
 	return slot, nil
 }
 
-// uploadFilename is the name sent with a slot request: the last element
-// of a path, without control characters, never empty.
-func uploadFilename(name string) string {
+// SafeFilename is a file's name as it may be sent and shown: the last
+// element of a path, without control characters, never empty.
+func SafeFilename(name string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}

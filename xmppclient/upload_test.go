@@ -80,8 +80,8 @@ func TestUploadServiceInfo(t *testing.T) {
 
 func TestUploadFilename(t *testing.T) {
 	for in, want := range map[string]string{"a/b/c.jpg": "c.jpg", `C:\x\y.png`: "y.png", "..": "file", "a\nb\x00.txt": "ab.txt", "": "file"} {
-		if got := uploadFilename(in); got != want {
-			t.Errorf("uploadFilename(%q) = %q, want %q", in, got, want)
+		if got := SafeFilename(in); got != want {
+			t.Errorf("SafeFilename(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

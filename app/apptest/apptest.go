@@ -56,6 +56,17 @@ func Shared(t testing.TB) *Server {
 	return s
 }
 
+// SharedEjabberd returns the test binary's shared ejabberd
+// (xmpptest.SharedEjabberd), started on first use, as Shared does Prosody.
+func SharedEjabberd(t testing.TB) *Server {
+	t.Helper()
+	s, err := wrap(xmpptest.SharedEjabberd(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // Start starts a private Prosody with opts (for tests that change its
 // configuration or stop it); it is closed when t ends.
 func Start(t testing.TB, opts xmpptest.ProsodyOptions) *Server {

@@ -21,6 +21,7 @@ import (
 // 20% slower), and SQLite adds the columns without rewriting the rows.
 const migrationAttachmentsSQL = `
 ALTER TABLE messages ADD COLUMN att_url TEXT;         -- where it is fetched from ('' before an upload)
+ALTER TABLE messages ADD COLUMN att_name TEXT;        -- the file's name, as shown and sent
 ALTER TABLE messages ADD COLUMN att_type TEXT;        -- media type, e.g. image/jpeg, audio/mp4
 ALTER TABLE messages ADD COLUMN att_size INTEGER;     -- bytes (0: not known)
 ALTER TABLE messages ADD COLUMN att_width INTEGER;    -- pixels, for images and videos (0: not known)
@@ -45,6 +46,7 @@ const (
 // Attachment is the file a message shares.
 type Attachment struct {
 	URL           string
+	Name          string // the file's name ('' when not known: the URL's last part then)
 	MediaType     string
 	Size          int64
 	Width, Height int
@@ -57,7 +59,7 @@ type Attachment struct {
 // value: NULL when it has none (most rows: one NULL costs next to nothing
 // to read, where eight did cost a page read 12%), else a JSON object of
 // its columns.
-const attachmentCols = `CASE WHEN m.att_state IS NULL THEN NULL ELSE json_object('u', m.att_url, 't', m.att_type,
+const attachmentCols = `CASE WHEN m.att_state IS NULL THEN NULL ELSE json_object('u', m.att_url, 'n', m.att_name, 't', m.att_type,
 	's', m.att_size, 'w', m.att_width, 'h', m.att_height, 'd', m.att_duration, 'p', m.att_path, 'st', m.att_state) END`
 
 // attachmentScan receives attachmentCols (Scan into &raw).
@@ -66,6 +68,7 @@ type attachmentScan struct{ raw sql.RawBytes }
 // attachmentJSON is the object attachmentCols makes.
 type attachmentJSON struct {
 	URL       string `json:"u"`
+	Name      string `json:"n"`
 	MediaType string `json:"t"`
 	Size      int64  `json:"s"`
 	Width     int    `json:"w"`
@@ -85,13 +88,13 @@ func (a *attachmentScan) attachment() *Attachment {
 	if err := json.Unmarshal(a.raw, &j); err != nil {
 		return nil
 	}
-	return &Attachment{URL: j.URL, MediaType: j.MediaType, Size: j.Size, Width: j.Width, Height: j.Height,
+	return &Attachment{URL: j.URL, Name: j.Name, MediaType: j.MediaType, Size: j.Size, Width: j.Width, Height: j.Height,
 		Duration: time.Duration(j.Duration) * time.Millisecond, LocalPath: j.LocalPath, State: AttachmentState(j.State)}
 }
 
 func init() {
 	const set = `UPDATE messages SET att_url = ?2, att_type = ?3, att_size = ?4, att_width = ?5, att_height = ?6,
-		att_duration = ?7, att_path = ?8, att_state = ?9 WHERE id = ?1`
+		att_duration = ?7, att_path = ?8, att_state = ?9, att_name = ?10 WHERE id = ?1`
 	// A message keeps the attachment it was stored with (a copy adds one
 	// only where the first had none).
 	writeSQL["attachmentKeep"] = set + ` AND att_state IS NULL`
@@ -115,7 +118,7 @@ func checkAttachment(a *Attachment) error {
 }
 
 func attachmentArgs(id int64, a *Attachment) []any {
-	return []any{id, a.URL, a.MediaType, a.Size, a.Width, a.Height, a.Duration.Milliseconds(), a.LocalPath, int(a.State)}
+	return []any{id, a.URL, a.MediaType, a.Size, a.Width, a.Height, a.Duration.Milliseconds(), a.LocalPath, int(a.State), a.Name}
 }
 
 // keepAttachment stores m's attachment with message row id (if it has

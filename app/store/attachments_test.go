@@ -15,7 +15,7 @@ import (
 func TestAttachmentRoundTrip(t *testing.T) {
 	s := openTest(t, Options{})
 	ctx := testCtx(t)
-	att := &Attachment{URL: "https://up.example.org/a/cat.jpg", MediaType: "image/jpeg", Size: 123456,
+	att := &Attachment{URL: "https://up.example.org/a/cat.jpg", Name: "cat.jpg", MediaType: "image/jpeg", Size: 123456,
 		Width: 640, Height: 480, State: AttachmentRemote}
 	m := in(alice, "https://up.example.org/a/cat.jpg", 1)
 	m.Attachment = att

@@ -26,7 +26,7 @@
 #             commands that wait on the server, once it answered; a refusal gives
 #             {"event": "error", "seq", "error"}).
 #   events:   ready {jid} | message {from, to, id, type, body, origin_id, replace, retract,
-#             receipt_request, receipt_for, markable, marker, marker_for, stanza_id, stamp}
+#             receipt_request, receipt_for, markable, marker, marker_for, stanza_id, stamp, oob}
 #             (type "error" for bounces; the extension fields are "" / false when absent) |
 #             presence {from, type, show, status, nick} | roster {roster: {jid: {name,
 #             subscription, ask, groups}}} | avatar {from, id, data} | ok {seq, cmd} |
@@ -116,6 +116,7 @@ class Peer(slixmpp.ClientXMPP):
                            "markable": x.find("{%s}markable" % NS_MARKERS) is not None,
                            "marker": marker, "marker_for": marker_for,
                            "stamp": attr(NS_DELAY, "delay", "stamp"),
+                           "oob": x.findtext("{jabber:x:oob}x/{jabber:x:oob}url", ""),
                            "chat_state": chat_state})
 
     def on_any_message(self, msg):

@@ -62,8 +62,10 @@ type PeerEvent struct {
 	ReceiptFor     string `json:"receipt_for"`
 	Markable       bool   `json:"markable"`
 	Marker         string `json:"marker"`
-	MarkerFor      string `json:"marker_for"`
-	Stamp          string `json:"stamp"`
+	// OOB is the XEP-0066 URL of a shared file ("" when none).
+	OOB       string `json:"oob"`
+	MarkerFor string `json:"marker_for"`
+	Stamp     string `json:"stamp"`
 	// ChatState is the XEP-0085 state a message carries ("" for none).
 	ChatState string `json:"chat_state"`
 }
@@ -273,6 +275,13 @@ func (p *SlixPeer) WaitFor(ctx context.Context, pred func(PeerMessage) bool) (Pe
 func (p *SlixPeer) WaitEvent(ctx context.Context, pred func(PeerEvent) bool) (PeerEvent, error) {
 	return waitIn(ctx, &p.mu, &p.events, &p.notify, p.done,
 		func() error { return errors.New("xmpptest: slixmpp peer exited") }, pred)
+}
+
+// Events returns the events received so far, in order.
+func (p *SlixPeer) Events() []PeerEvent {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]PeerEvent(nil), p.events...)
 }
 
 // Count returns how many messages arrived so far.
