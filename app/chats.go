@@ -114,6 +114,7 @@ type ChatService struct {
 	out       *outbox
 	chat      *chatInteraction
 	transfers transfers
+	fetch     *fetcher // files others share (chats_fetch.go)
 
 	// Changes go to the subscribers through one coalescer on loop.
 	subscribers notify.Hub[ChatChange]
@@ -152,6 +153,8 @@ type chatOptions struct {
 	pendingEditWait time.Duration // 0: defaultPendingEditWait
 	pausedAfter     time.Duration // 0: defaultPausedAfter
 	flushWait       time.Duration // 0: defaultFlushWait
+	autoFetchLimit  int64         // 0: DefaultAutoFetchLimit
+	cacheSize       int64         // 0: DefaultCacheSize
 }
 
 func newChatService(log *slog.Logger, o chatOptions) *ChatService {
@@ -171,6 +174,7 @@ func newChatService(log *slog.Logger, o chatOptions) *ChatService {
 	}
 	c.out.files.progressed = c.transferred
 	c.chat = newChatInteraction(log, c, o.pausedAfter, o.flushWait)
+	c.fetch = newFetcher(o.autoFetchLimit, o.cacheSize)
 	c.changes = notify.NewCoalescer(c.loop.Run, ChatChange.Merge, c.deliver)
 	c.receipts = notify.NewCoalescer(c.receiptLoop.Run, func(acc, v []owedReceipt) []owedReceipt { return append(acc, v...) }, c.sendReceipts)
 	return c

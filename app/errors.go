@@ -275,6 +275,19 @@ func fileMessage(err error) (string, bool) {
 		return "The picture is too large to open safely (over 50 megapixels).", true
 	case errors.Is(err, media.ErrSlotRefused):
 		return "The upload server refused the file. Retry to ask for a new upload.", true
+	case errors.Is(err, media.ErrEncryptedFile):
+		return "This is an encrypted file (OMEMO), which Parley cannot open yet.", true
+	case errors.Is(err, media.ErrNotFetchable):
+		return "Parley downloads only http and https links; this file's link is neither, so it was not fetched.", true
+	case errors.Is(err, ErrNotFromContact):
+		return "The sender is not in your contacts: their files are downloaded only when you click.", true
+	}
+	var tl *media.TooLargeError
+	if errors.As(err, &tl) {
+		if tl.Size > 0 {
+			return "This file is " + FormatSize(tl.Size) + ", more than " + FormatSize(tl.Limit) + ": it is downloaded only when you click.", true
+		}
+		return "This file is larger than " + FormatSize(tl.Limit) + ", so its download was stopped.", true
 	}
 	return "", false
 }

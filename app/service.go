@@ -52,6 +52,10 @@ type Options struct {
 	// ends: chat states, messages and drafts handed over by the views, on
 	// a stuck connection or disk (0: 2 s).
 	FlushWait time.Duration
+	// AutoFetchLimit is the largest file from a contact fetched without
+	// the user asking (0: 10 MB); CacheSize caps the fetched files kept
+	// (0: 1 GiB).
+	AutoFetchLimit, CacheSize int64
 }
 
 // session is one engine client and the goroutine reading its events.
@@ -139,7 +143,8 @@ func NewService(opts Options) (*Service, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.contacts = newContactsService(s.log, s.opts.Now)
 	s.chats = newChatService(s.log, chatOptions{now: s.opts.Now, pendingEditWait: s.opts.PendingEditWait,
-		pausedAfter: s.opts.PausedAfter, flushWait: s.opts.FlushWait})
+		pausedAfter: s.opts.PausedAfter, flushWait: s.opts.FlushWait, autoFetchLimit: s.opts.AutoFetchLimit,
+		cacheSize: s.opts.CacheSize})
 	// Receipts and markers go only to those the roster lets see our presence.
 	s.chats.mayShowPresence = s.contacts.sharesPresenceWith
 	// Conversations strangers start are message requests.

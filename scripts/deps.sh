@@ -27,10 +27,11 @@ REQUIRED_PKGS=(
   openssl iproute2 ca-certificates procps xz-utils              # test CA, fault injection (ss -K), pgrep
   prosody lua-dbi-sqlite3                                       # real XMPP server for tests and demo
   pulseaudio pulseaudio-utils                                   # headless audio for voice tests
+  go-sendxmpp                                                   # a real peer that shares files (HTTP upload)
 )
 OPTIONAL_PKGS=(
   ejabberd erlang-p1-sqlite3                                    # second real server (interop tests)
-  python3-slixmpp go-sendxmpp                                   # scripted peer clients
+  python3-slixmpp                                               # scripted peer client
   dbus-x11                                                      # session bus (keyring, notifications)
   libasound2-plugins sox espeak-ng                              # ALSA->Pulse routing, test speech
 )

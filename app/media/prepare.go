@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
+	_ "image/gif" // DecodeConfig of GIF
 	"image/jpeg"
 	_ "image/png" // DecodeConfig of PNG
 	"io"
@@ -123,8 +124,12 @@ func Prepare(src, dir string, opts PrepareOptions) (Prepared, error) {
 
 // imageSize reads the dimensions from the header, refusing more than
 // MaxPixels.
-func imageSize(data []byte) (w, h int, err error) {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+func imageSize(data []byte) (w, h int, err error) { return imageSizeFrom(bytes.NewReader(data)) }
+
+// imageSizeFrom is imageSize for a picture read from r (only its header
+// is read).
+func imageSizeFrom(r io.Reader) (w, h int, err error) {
+	cfg, _, err := image.DecodeConfig(r)
 	if err != nil {
 		return 0, 0, fmt.Errorf("not a readable picture: %w", err)
 	}

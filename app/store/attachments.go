@@ -29,6 +29,7 @@ ALTER TABLE messages ADD COLUMN att_height INTEGER;
 ALTER TABLE messages ADD COLUMN att_duration INTEGER; -- ms, for audio and video (0: not known)
 ALTER TABLE messages ADD COLUMN att_path TEXT;        -- the local copy, in the profile ('' none)
 ALTER TABLE messages ADD COLUMN att_state INTEGER;    -- AttachmentState; NULL: no attachment
+ALTER TABLE messages ADD COLUMN att_error TEXT;       -- why it failed (AttachmentFailed), for the user
 `
 
 // AttachmentState is where an attachment is on its way. The values are
@@ -53,6 +54,7 @@ type Attachment struct {
 	Duration      time.Duration // kept in ms
 	LocalPath     string
 	State         AttachmentState
+	Error         string // why it failed, in words for the user (State AttachmentFailed)
 }
 
 // attachmentCols is the attachment of a message row (alias m) as one
@@ -60,7 +62,7 @@ type Attachment struct {
 // to read, where eight did cost a page read 12%), else a JSON object of
 // its columns.
 const attachmentCols = `CASE WHEN m.att_state IS NULL THEN NULL ELSE json_object('u', m.att_url, 'n', m.att_name, 't', m.att_type,
-	's', m.att_size, 'w', m.att_width, 'h', m.att_height, 'd', m.att_duration, 'p', m.att_path, 'st', m.att_state) END`
+	's', m.att_size, 'w', m.att_width, 'h', m.att_height, 'd', m.att_duration, 'p', m.att_path, 'st', m.att_state, 'e', m.att_error) END`
 
 // attachmentScan receives attachmentCols (Scan into &raw).
 type attachmentScan struct{ raw sql.RawBytes }
@@ -76,6 +78,7 @@ type attachmentJSON struct {
 	Duration  int64  `json:"d"` // ms
 	LocalPath string `json:"p"`
 	State     int    `json:"st"`
+	Error     string `json:"e"`
 }
 
 // attachment is what was scanned (nil when the message has none, or when
@@ -89,12 +92,12 @@ func (a *attachmentScan) attachment() *Attachment {
 		return nil
 	}
 	return &Attachment{URL: j.URL, Name: j.Name, MediaType: j.MediaType, Size: j.Size, Width: j.Width, Height: j.Height,
-		Duration: time.Duration(j.Duration) * time.Millisecond, LocalPath: j.LocalPath, State: AttachmentState(j.State)}
+		Duration: time.Duration(j.Duration) * time.Millisecond, LocalPath: j.LocalPath, State: AttachmentState(j.State), Error: j.Error}
 }
 
 func init() {
 	const set = `UPDATE messages SET att_url = ?2, att_type = ?3, att_size = ?4, att_width = ?5, att_height = ?6,
-		att_duration = ?7, att_path = ?8, att_state = ?9, att_name = ?10 WHERE id = ?1`
+		att_duration = ?7, att_path = ?8, att_state = ?9, att_name = ?10, att_error = ?11 WHERE id = ?1`
 	// A message keeps the attachment it was stored with (a copy adds one
 	// only where the first had none).
 	writeSQL["attachmentKeep"] = set + ` AND att_state IS NULL`
@@ -118,7 +121,7 @@ func checkAttachment(a *Attachment) error {
 }
 
 func attachmentArgs(id int64, a *Attachment) []any {
-	return []any{id, a.URL, a.MediaType, a.Size, a.Width, a.Height, a.Duration.Milliseconds(), a.LocalPath, int(a.State), a.Name}
+	return []any{id, a.URL, a.MediaType, a.Size, a.Width, a.Height, a.Duration.Milliseconds(), a.LocalPath, int(a.State), a.Name, a.Error}
 }
 
 // keepAttachment stores m's attachment with message row id (if it has

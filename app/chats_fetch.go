@@ -1,0 +1,148 @@
+// Fetching the files others share (the view asks when it shows one): a
+// file from a contact is fetched by itself up to a size (default 10 MB);
+// a larger one, or one from someone not in the roster (fetching tells them
+// the user's IP address), only when the user asks. The file goes through
+// app/media's checks (http and https only, the size enforced while
+// reading, the type sniffed, a picture's header read first) into the
+// profile's cache, which keeps to a size cap (default 1 GiB). A refusal
+// is kept with the message, in words, so the chat says why.
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"parley/app/media"
+	"parley/app/store"
+)
+
+// Defaults of fetching.
+const (
+	DefaultAutoFetchLimit = 10 << 20 // fetched without asking, from contacts
+	DefaultCacheSize      = 1 << 30  // the cache of fetched files
+	maxFetches            = 3        // at once
+)
+
+// CacheDir is the folder of a profile holding fetched files.
+var CacheDir = filepath.Join("cache", "files")
+
+// ErrNotFromContact: the file comes from someone not in the roster, so it
+// is fetched only when the user asks.
+var ErrNotFromContact = errors.New("files from people who are not in your contacts are downloaded only when you ask")
+
+// fetcher is the chat service's part for fetching: the limits, the files
+// being fetched (one fetch per message at a time) and the slots.
+type fetcher struct {
+	autoLimit, cacheSize int64
+	cache                media.Cache // without Dir: each fetch sets the profile's
+
+	mu      sync.Mutex
+	running map[int64]chan struct{} // closed when that message's fetch ends
+	slots   chan struct{}
+}
+
+func newFetcher(autoLimit, cacheSize int64) *fetcher {
+	if autoLimit <= 0 {
+		autoLimit = DefaultAutoFetchLimit
+	}
+	if cacheSize <= 0 {
+		cacheSize = DefaultCacheSize
+	}
+	return &fetcher{autoLimit: autoLimit, cacheSize: cacheSize, running: map[int64]chan struct{}{},
+		slots: make(chan struct{}, maxFetches), cache: media.Cache{MaxBytes: cacheSize, HTTP: media.NewHTTPClient()}}
+}
+
+// Fetch makes the file of message id local and returns its attachment as
+// kept then. asked says the user asked for it (a click): without, only a
+// contact's file up to the automatic limit is fetched, else it returns
+// ErrNotFromContact or a *media.TooLargeError and changes nothing. Other
+// refusals (not http(s), an encrypted file, a picture too large to open,
+// the server's error) are kept with the message (AttachmentFailed, with
+// the reason) and returned.
+func (c *ChatService) Fetch(ctx context.Context, id int64, asked bool) (store.Attachment, error) {
+	st, err := c.history()
+	if err != nil {
+		return store.Attachment{}, err
+	}
+	f := c.fetch
+	for {
+		m, err := st.Get(ctx, id)
+		if err != nil {
+			return store.Attachment{}, err
+		}
+		a := m.Attachment
+		if a == nil {
+			return store.Attachment{}, errors.New("this message shares no file")
+		}
+		if a.LocalPath != "" && (a.State == store.AttachmentDownloaded || m.Direction == store.Out) {
+			if _, err := os.Stat(a.LocalPath); err == nil {
+				return *a, nil
+			}
+		}
+		if !asked && m.Direction == store.In && (c.inRoster == nil || !c.inRoster(m.Conversation)) {
+			return *a, ErrNotFromContact
+		}
+		f.mu.Lock()
+		wait, busy := f.running[id]
+		if !busy {
+			done := make(chan struct{})
+			f.running[id] = done
+			f.mu.Unlock()
+			got, err := c.fetchNow(ctx, st, m, asked)
+			f.mu.Lock()
+			delete(f.running, id)
+			f.mu.Unlock()
+			close(done)
+			return got, err
+		}
+		f.mu.Unlock()
+		select { // another fetch of it runs: see what it did
+		case <-wait:
+		case <-ctx.Done():
+			return *a, ctx.Err()
+		}
+	}
+}
+
+// fetchNow fetches m's file (one of maxFetches at once) and keeps the
+// outcome with m.
+func (c *ChatService) fetchNow(ctx context.Context, st *store.Store, m store.Message, asked bool) (store.Attachment, error) {
+	f := c.fetch
+	a := *m.Attachment
+	select {
+	case f.slots <- struct{}{}:
+		defer func() { <-f.slots }()
+	case <-ctx.Done():
+		return a, ctx.Err()
+	}
+	limit := f.autoLimit
+	if asked {
+		limit = f.cacheSize
+	}
+	cache := f.cache
+	c.mu.Lock()
+	cache.Dir = filepath.Join(c.dir, CacheDir)
+	c.mu.Unlock()
+	got, err := cache.Fetch(ctx, a.URL, limit, func(done, total int64) {
+		c.transferred(m.ID, m.Conversation, Transfer{Done: done, Total: total})
+	})
+	c.transferred(m.ID, m.Conversation, Transfer{Done: 1, Total: 1}) // ended
+	var tooLarge *media.TooLargeError
+	switch {
+	case err == nil:
+		a.LocalPath, a.MediaType, a.Size, a.Width, a.Height = got.Path, got.MediaType, got.Size, got.Width, got.Height
+		a.State, a.Error = store.AttachmentDownloaded, ""
+	case ctx.Err() != nil, !asked && errors.As(err, &tooLarge):
+		return a, err // nothing to keep: it may be fetched later, or when asked
+	default:
+		a.State, a.Error = store.AttachmentFailed, UserMessage(err)
+	}
+	if serr := st.SetAttachment(context.WithoutCancel(ctx), m.ID, a); serr != nil {
+		return a, errors.Join(err, serr)
+	}
+	c.notify(ChatChange{Peers: []string{m.Conversation}})
+	return a, err
+}

@@ -1,0 +1,118 @@
+// Tests of fetching shared files against the real server, Parley to
+// Parley: a contact's photo is fetched by itself, whole, into the cache;
+// a stranger's only when asked; a link that is not http(s) (sent by
+// slixmpp) is refused with its reason kept in the chat.
+package app_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"parley/app"
+	"parley/app/apptest"
+	"parley/app/media"
+	"parley/app/store"
+	"parley/xmppclient/xmpptest"
+)
+
+func TestFetchSharedFiles(t *testing.T) {
+	srv := apptest.Shared(t)
+	me := srv.NewChatAccount(t, "fetchme")
+	me.Start(t)
+	bob := srv.NewChatAccount(t, "fetchbob")
+	bob.Start(t)
+	me.Befriend(t, bob.JID)
+	bob.Befriend(t, me.JID)
+	ctx := chatCtx(t)
+
+	sent, err := bob.Chats().SendFile(ctx, me.JID, photoWithGPS(t, t.TempDir(), 120, 80), media.PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := waitHistory(t, me.Chats(), bob.JID, "bob's photo", func(msgs []store.Message) bool {
+		return len(msgs) == 1 && msgs[0].Attachment != nil
+	})
+	got, err := me.Chats().Fetch(ctx, msgs[0].ID, false)
+	if err != nil {
+		t.Fatalf("fetching a contact's photo without asking: %v", err)
+	}
+	want, _ := os.ReadFile(sent.Attachment.LocalPath)
+	data, _ := os.ReadFile(got.LocalPath)
+	if !bytes.Equal(data, want) || got.State != store.AttachmentDownloaded || got.MediaType != "image/jpeg" || got.Width != 120 {
+		t.Errorf("fetched %+v (%d bytes, want the %d bytes bob sent)", got, len(data), len(want))
+	}
+	if m, _ := me.Chats().Message(ctx, msgs[0].ID); m.Attachment == nil || m.Attachment.LocalPath != got.LocalPath {
+		t.Errorf("the history does not keep the fetched file: %+v", m.Attachment)
+	}
+
+	// A stranger's file: only when asked.
+	cid := srv.NewChatAccount(t, "fetchcid")
+	cid.Start(t)
+	cid.Befriend(t, me.JID)
+	if _, err := cid.Chats().SendFile(ctx, me.JID, photoWithGPS(t, t.TempDir(), 50, 50), media.PrepareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var strangers []store.Message
+	apptest.WaitChats(t, me.Chats(), "cid's photo", chatWait, func() (bool, string) {
+		var err error
+		strangers, err = apptest.History(ctx, me.Chats(), cid.JID)
+		return err == nil && len(strangers) == 1, ""
+	})
+	if _, err := me.Chats().Fetch(ctx, strangers[0].ID, false); !errors.Is(err, app.ErrNotFromContact) {
+		t.Errorf("a stranger's file fetched without asking: %v", err)
+	}
+	if m, _ := me.Chats().Message(ctx, strangers[0].ID); m.Attachment.State != store.AttachmentRemote || m.Attachment.LocalPath != "" {
+		t.Errorf("after the refusal: %+v", m.Attachment)
+	}
+	if a, err := me.Chats().Fetch(ctx, strangers[0].ID, true); err != nil || a.Width != 50 {
+		t.Errorf("a stranger's file, asked for: %+v, %v", a, err)
+	}
+
+	// Not http(s): refused, and the chat keeps why.
+	slixJID, slixPass := srv.NewUser(t, "fetchslix")
+	me.Befriend(t, slixJID)
+	slix := srv.Slixmpp(t, slixJID, slixPass)
+	for _, u := range []string{"file:///etc/passwd", "aesgcm://up.example.org/x.jpg#0011223344556677889900112233445566778899001122334455667788990011223344556677889900112233"} {
+		if err := slix.SendFile(me.JID, u, u, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := waitHistory(t, me.Chats(), slixJID, "the two links", func(msgs []store.Message) bool { return len(msgs) == 2 })
+	for i, want := range []error{media.ErrNotFetchable, media.ErrEncryptedFile} {
+		if _, err := me.Chats().Fetch(ctx, bad[i].ID, true); !errors.Is(err, want) {
+			t.Errorf("%s: %v, want %v", bad[i].Attachment.URL, err, want)
+		}
+		m, _ := me.Chats().Message(ctx, bad[i].ID)
+		if m.Attachment.State != store.AttachmentFailed || m.Attachment.Error != app.UserMessage(want) {
+			t.Errorf("%s kept as %+v", m.Attachment.URL, m.Attachment)
+		}
+	}
+}
+
+// TestFileFromGoSendxmpp: a file go-sendxmpp shares through its own HTTP
+// upload arrives as a file and fetches whole.
+func TestFileFromGoSendxmpp(t *testing.T) {
+	srv := apptest.Shared(t)
+	me := srv.NewChatAccount(t, "gosxme")
+	me.Start(t)
+	user, pass := srv.NewUser(t, "gosx")
+	me.Befriend(t, user)
+	photo := photoWithGPS(t, t.TempDir(), 90, 60)
+	name := strings.SplitN(user, "@", 2)[0]
+	xmpptest.GoSendxmppFile(t, srv.Harness(), name, pass, me.JID, photo)
+	msgs := waitHistory(t, me.Chats(), user, "go-sendxmpp's file", func(msgs []store.Message) bool {
+		return len(msgs) == 1 && msgs[0].Attachment != nil
+	})
+	got, err := me.Chats().Fetch(chatCtx(t), msgs[0].ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(photo)
+	data, _ := os.ReadFile(got.LocalPath)
+	if !bytes.Equal(data, want) || got.Width != 90 {
+		t.Errorf("fetched %+v: %d bytes, want the %d go-sendxmpp sent", got, len(data), len(want))
+	}
+}
