@@ -27,6 +27,7 @@ import (
 
 	"parley/app"
 	"parley/app/apptest"
+	"parley/app/media"
 	"parley/app/store"
 	"parley/xmppclient"
 	"parley/xmppclient/xmpptest"
@@ -556,6 +557,7 @@ type chatChildConfig struct {
 // lines "CHILD <answer>" on stdout:
 //
 //	send N PREFIX   ChatService.Send of PREFIX-001 … PREFIX-N -> "sent N"
+//	file PATH       ChatService.SendFile of PATH, once its upload has started -> "uploading ID"
 //	states          the delivery states of the conversation -> "states queued=Q sent=S other=O"
 //
 // It first says "online <full JID>". It runs until killed, or until stdin
@@ -598,6 +600,26 @@ func runChatChild(t *testing.T, raw string) {
 				}
 			}
 			say("sent %d", n)
+		case len(f) == 2 && f[0] == "file":
+			// Answered once its upload has started (the parent kills the
+			// child then): the first transfer that moved.
+			started := make(chan struct{})
+			var once sync.Once
+			unsub := cs.Subscribe(func(ch app.ChatChange) {
+				for _, tr := range ch.Transfers {
+					if tr.Done > 0 {
+						once.Do(func() { close(started) })
+					}
+				}
+			})
+			m, err := cs.SendFile(ctx, cfg.Peer, f[1], media.PrepareOptions{})
+			if err != nil {
+				say("error %v", err)
+				t.Fatal(err)
+			}
+			<-started
+			unsub()
+			say("uploading %d", m.ID)
 		case len(f) == 1 && f[0] == "states":
 			msgs, err := apptest.History(ctx, cs, cfg.Peer)
 			if err != nil {
