@@ -68,6 +68,7 @@ func ticksOf(m *store.Message) tickKind {
 
 // layoutKey is what a bubble's layout depends on.
 type layoutKey struct {
+	att       store.Attachment // zero when the message shares no file
 	body      string
 	state     store.State
 	edited    bool
@@ -78,7 +79,11 @@ type layoutKey struct {
 }
 
 func keyOf(m *store.Message, maxW float32) layoutKey {
-	return layoutKey{body: m.Body, state: m.State, edited: m.Edited, retracted: m.Retracted, time: m.Time.UnixMilli(),
+	var att store.Attachment
+	if m.Attachment != nil {
+		att = *m.Attachment
+	}
+	return layoutKey{att: att, body: m.Body, state: m.State, edited: m.Edited, retracted: m.Retracted, time: m.Time.UnixMilli(),
 		failure: m.Error, maxW: maxW}
 }
 
@@ -89,9 +94,11 @@ type bubbleLayout struct {
 	meta         string
 	ticks        tickKind
 	metaW, metaH float32
-	metaX, metaY float32 // relative to the bubble
-	retryX       float32 // where "Retry" starts in a failed message's meta line
-	w, h         float32 // the bubble
+	metaX, metaY float32      // relative to the bubble
+	retryX       float32      // where "Retry" starts in a failed message's meta line
+	w, h         float32      // the bubble
+	media        *mediaLayout // the picture box (nil: none)
+	textY        float32      // where the text starts under it
 }
 
 // layoutBubble computes the bubble of m for a list of width listW.
@@ -103,7 +110,12 @@ func (v *chatView) layoutBubble(m *store.Message, listW float32) *bubbleLayout {
 	}
 	textW := maxW - 2*bubblePadX
 	l := &bubbleLayout{key: key, ticks: ticksOf(m), meta: metaText(m, v.c.loc, true)}
-	l.text = v.layoutText(m, textW)
+	file := m.Attachment != nil && !m.Retracted
+	if file {
+		l.text = v.layoutFileText(m, textW)
+	} else {
+		l.text = v.layoutText(m, textW)
+	}
 	caption := v.captionSize()
 	ms := fyne.MeasureText(l.meta, caption, fyne.TextStyle{})
 	if ms.Width+tickWidth(l.ticks, ms.Height) > textW && l.ticks == tickFailed {
@@ -123,6 +135,9 @@ func (v *chatView) layoutBubble(m *store.Message, listW float32) *bubbleLayout {
 		contentW = max(contentW, l.metaW)
 		l.h = 2*bubblePadY + l.text.h + l.metaH
 		l.metaY = bubblePadY + l.text.h
+	}
+	if file && isPicture(m.Attachment) {
+		v.placePicture(l, m.Attachment, textW, &contentW)
 	}
 	l.w = contentW + 2*bubblePadX
 	l.metaX = l.w - bubblePadX - l.metaW

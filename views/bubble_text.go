@@ -207,8 +207,8 @@ func (rv *chatRowView) linkAt(p fyne.Position) string {
 		return ""
 	}
 	lay := rv.row.lay
-	o := rv.bubbleOrigin(rv.Size().Width)
-	x, y := p.X-o.X-bubblePadX, p.Y-o.Y-bubblePadY
+	o := rv.textOrigin()
+	x, y := p.X-o.X, p.Y-o.Y
 	for _, run := range lay.text.runs {
 		if run.url != "" && x >= run.x && x < run.x+run.w && y >= run.y && y < run.y+lay.text.lineH {
 			return run.url

@@ -168,8 +168,13 @@ func (c *ChatsView) preview(conv *store.Conversation) (string, previewKind) {
 		return "No messages yet", previewNone
 	}
 	text := oneLine(unstyled(m.Body), 120)
-	if m.Retracted {
+	switch {
+	case m.Retracted:
 		text = "Message retracted"
+	case m.Attachment != nil && isPicture(m.Attachment):
+		text = "Picture"
+	case m.Attachment != nil:
+		text = "File: " + oneLine(fileName(m.Attachment), 100)
 	}
 	if m.Direction == store.Out {
 		text = "You: " + text

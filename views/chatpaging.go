@@ -25,6 +25,7 @@ func (v *chatView) openAt(peer string, r store.SearchResult) { v.load(peer, &r) 
 func (v *chatView) load(peer string, target *store.SearchResult) {
 	if v.peer != peer {
 		clear(v.layouts)
+		v.thumbs.clear()
 		v.dropSelection()
 	}
 	v.gen++
@@ -184,7 +185,15 @@ func (v *chatView) startNewer() {
 // messageChanged reports whether b shows differently from a.
 func messageChanged(a, b *store.Message) bool {
 	return a.Body != b.Body || a.State != b.State || a.Edited != b.Edited || a.Retracted != b.Retracted ||
-		a.Error != b.Error || !a.Time.Equal(b.Time)
+		a.Error != b.Error || !a.Time.Equal(b.Time) || attachmentChanged(a.Attachment, b.Attachment)
+}
+
+// attachmentChanged: the shared file moved on (fetched, uploaded, failed).
+func attachmentChanged(a, b *store.Attachment) bool {
+	if a == nil || b == nil {
+		return a != b
+	}
+	return *a != *b
 }
 
 // merge takes the window read again (from the first loaded message, at

@@ -37,6 +37,13 @@ type chatRowView struct {
 	lineL *canvas.Line
 	lineR *canvas.Line
 	label *canvas.Text
+	// A shared picture (bubble_media.go): its box, thumbnail, the note in
+	// the box while there is none, and the transfer bar.
+	picBg   *canvas.Rectangle
+	pic     *canvas.Image
+	picNote *canvas.Text
+	bar     *canvas.Rectangle
+	barFill *canvas.Rectangle
 
 	ticks   tickKind      // what the tick images show
 	hover   fyne.Position // the pointer, for the link cursor
@@ -67,6 +74,15 @@ func newChatRowView(v *chatView) *chatRowView {
 	rv.lineR = canvas.NewLine(color.Transparent)
 	rv.label = canvas.NewText("", color.Black)
 	rv.label.Alignment = fyne.TextAlignCenter
+	rv.picBg = canvas.NewRectangle(color.Transparent)
+	rv.picBg.CornerRadius = 6
+	rv.pic = canvas.NewImageFromImage(nil)
+	rv.pic.FillMode = canvas.ImageFillContain
+	rv.pic.ScaleMode = canvas.ImageScaleSmooth
+	rv.picNote = canvas.NewText("", color.Black)
+	rv.picNote.Alignment = fyne.TextAlignCenter
+	rv.bar = canvas.NewRectangle(color.Transparent)
+	rv.barFill = canvas.NewRectangle(color.Transparent)
 	rv.rebuildObjects()
 	rv.hideAll()
 	rv.ExtendBaseWidget(rv)
@@ -84,7 +100,8 @@ func (rv *chatRowView) rebuildObjects() {
 	for _, t := range rv.texts {
 		objs = append(objs, t)
 	}
-	rv.objs = append(objs, rv.meta, rv.tickA, rv.tickB, rv.lineL, rv.lineR, rv.label)
+	rv.objs = append(objs, rv.meta, rv.tickA, rv.tickB, rv.lineL, rv.lineR, rv.label,
+		rv.picBg, rv.pic, rv.picNote, rv.bar, rv.barFill)
 }
 
 func (rv *chatRowView) hideAll() {
@@ -148,6 +165,7 @@ func (rv *chatRowView) setBubble(col func(fyne.ThemeColorName) color.Color, capt
 	rv.ensureObjects(len(lay.text.decos), len(lay.text.runs), len(rv.selGeom))
 	rv.setFrame(lay, col, caption)
 	rv.setText(lay, col)
+	rv.setMedia(lay, col, caption)
 }
 
 // ensureObjects grows the row's canvas objects to hold decos decorations,
@@ -236,7 +254,8 @@ func (rv *chatRowView) place(size fyne.Size) {
 		}
 		o := rv.bubbleOrigin(size.Width)
 		rv.placeFrame(lay, o, size)
-		rv.placeText(lay, fyne.NewPos(o.X+bubblePadX, o.Y+bubblePadY))
+		rv.placeText(lay, fyne.NewPos(o.X+bubblePadX, o.Y+bubblePadY+lay.textY))
+		rv.placeMedia(lay, o)
 	}
 }
 
@@ -284,11 +303,20 @@ func (rv *chatRowView) Tapped(ev *fyne.PointEvent) {
 	if rv.v.sel.clicks >= 2 {
 		return
 	}
-	if link := rv.linkAt(ev.Position); link == showAllLink {
+	switch link := rv.linkAt(ev.Position); link {
+	case showAllLink:
 		showWholeText(rv.v, rv.msg)
 		return
-	} else if link != "" {
+	case fileDownloadLink, fileOpenLink, fileSaveLink:
+		rv.v.tapFile(rv.msg, link)
+		return
+	case "":
+	default:
 		rv.v.openLink(link)
+		return
+	}
+	if rv.mediaAt(ev.Position) {
+		rv.v.tapFile(rv.msg, "")
 		return
 	}
 	switch retry, reason := rv.failedMetaAt(ev.Position); {
@@ -318,7 +346,7 @@ func (rv *chatRowView) MouseOut() { rv.hover = fyne.NewPos(-1, -1) }
 // a text cursor over other text.
 func (rv *chatRowView) Cursor() desktop.Cursor {
 	retry, reason := rv.failedMetaAt(rv.hover)
-	if rv.linkAt(rv.hover) != "" || retry || reason {
+	if rv.linkAt(rv.hover) != "" || retry || reason || rv.mediaAt(rv.hover) {
 		return desktop.PointerCursor
 	}
 	if rv.overText(rv.hover) {

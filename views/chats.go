@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"parley/app"
+	"parley/app/media"
 	"parley/app/notify"
 	"parley/app/store"
 )
@@ -52,6 +53,9 @@ type ChatService interface {
 	IsRequest(ctx context.Context, peer string) (bool, error)
 	AcceptRequest(ctx context.Context, peer string) error
 	DismissRequest(ctx context.Context, peer string) error
+	SendFile(ctx context.Context, peer, path string, opts media.PrepareOptions) (store.Message, error)
+	Fetch(ctx context.Context, id int64, asked bool) (store.Attachment, error)
+	Thumbnail(ctx context.Context, id int64) (string, error)
 
 	ChatOpened(peer string)
 	ChatLeft(peer string)
@@ -80,6 +84,9 @@ type ChatsOptions struct {
 	OnUnread func(total int)
 	// NotifyDelay gathers a burst of messages into one notification (0: 1 s).
 	NotifyDelay time.Duration
+	// PickFile asks the person for a file to send and calls picked with
+	// its path (nil: Fyne's file dialog).
+	PickFile func(win fyne.Window, picked func(path string))
 	// Unfocused starts the view as if its window had lost the focus (the
 	// app left the foreground before the login that makes the view).
 	Unfocused bool
@@ -112,7 +119,8 @@ type ChatsView struct {
 	convAgain  bool
 	unread     int
 	byJID      map[string]*app.Contact
-	typing     map[string]string // peer -> chat state
+	typing     map[string]string      // peer -> chat state
+	transfers  map[int64]app.Transfer // files going up or down, by message id
 	marked     map[string]store.Cursor
 
 	// Editing (correcting) our last message.
@@ -132,6 +140,8 @@ type ChatsView struct {
 	editBar     *fyne.Container
 	editLabel   *widget.Label
 	sendBtn     *widget.Button
+	attachBtn   *widget.Button
+	attachDlg   *attachPreview // the last file preview shown (attach.go)
 	newChatBtn  *widget.Button
 	newChat     *newChatDialog
 	syncLabel   *widget.Label
@@ -153,7 +163,7 @@ type ChatsView struct {
 func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, opts ChatsOptions) *ChatsView {
 	c := &ChatsView{svc: svc, contacts: contacts, win: win, do: opts.Do, now: opts.Now, loc: opts.Location, opts: opts,
 		convByPeer: map[string]store.Conversation{}, byJID: map[string]*app.Contact{}, typing: map[string]string{},
-		marked: map[string]store.Cursor{}, focused: !opts.Unfocused}
+		marked: map[string]store.Cursor{}, transfers: map[int64]app.Transfer{}, focused: !opts.Unfocused}
 	if c.do == nil {
 		c.do = fyne.Do
 	}
@@ -175,6 +185,9 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	}
 	if c.loc == nil {
 		c.loc = time.Local
+	}
+	if c.opts.PickFile == nil {
+		c.opts.PickFile = pickFile
 	}
 	if c.opts.NotifyDelay <= 0 {
 		c.opts.NotifyDelay = time.Second
@@ -226,6 +239,7 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	c.composer.OnChanged = c.composerChanged
 	c.sendBtn = widget.NewButtonWithIcon("", theme.MailSendIcon(), c.send)
 	c.sendBtn.Importance = widget.HighImportance
+	c.attachBtn = widget.NewButtonWithIcon("", theme.FileIcon(), c.attach)
 	c.typingLabel = widget.NewLabel(" ")
 	c.typingLabel.SizeName = theme.SizeNameCaptionText
 	c.typingLabel.Importance = widget.LowImportance
@@ -239,7 +253,8 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 		widget.NewButtonWithIcon("", theme.CancelIcon(), c.cancelEdit), c.editLabel)
 	c.editBar.Hide()
 	bottom := container.NewVBox(c.typingLabel, c.status, c.editBar,
-		container.NewBorder(nil, nil, nil, container.NewVBox(layout.NewSpacer(), c.sendBtn), c.composer))
+		container.NewBorder(nil, nil, container.NewVBox(layout.NewSpacer(), c.attachBtn),
+			container.NewVBox(layout.NewSpacer(), c.sendBtn), c.composer))
 	c.chatPane = container.NewBorder(c.header, bottom, nil, nil, c.chat.content)
 	c.chatPane.Hide()
 	hint := widget.NewLabel("Pick a conversation, or start one with “New chat”.")
@@ -335,6 +350,14 @@ func (c *ChatsView) apply(ch app.ChatChange) {
 		}
 		c.list.list.Refresh()
 		c.updateTyping()
+	}
+	for id, t := range ch.Transfers {
+		if t.Total > 0 && t.Done >= t.Total {
+			delete(c.transfers, id)
+		} else {
+			c.transfers[id] = t
+		}
+		c.chat.refreshMessage(id)
 	}
 	if len(ch.Peers) > 0 {
 		c.refreshConversations()

@@ -108,6 +108,7 @@ type chatView struct {
 	menu     *fyne.Menu // the message menu shown last (for tests)
 	sel      selState   // the text selected in a bubble (selection.go)
 
+	thumbs  *thumbCache // the pictures' thumbnails (thumbs.go)
 	tm      *textMeasurer
 	caption float32
 	content fyne.CanvasObject
@@ -115,6 +116,7 @@ type chatView struct {
 
 func newChatView(c *ChatsView) *chatView {
 	v := &chatView{c: c, layouts: map[int64]*bubbleLayout{}, rowByID: map[int64]int{}}
+	v.thumbs = newThumbCache(v)
 	v.scroller = newChatScroller(v)
 	v.jumpBtn = widget.NewButtonWithIcon("", theme.MoveDownIcon(), v.jumpToNewest)
 	v.jumpBtn.Importance = widget.HighImportance

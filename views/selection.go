@@ -326,7 +326,11 @@ func (rv *chatRowView) selectAll() {
 
 // textOrigin is the top left corner of the row's text.
 func (rv *chatRowView) textOrigin() fyne.Position {
-	return rv.bubbleOrigin(rv.Size().Width).AddXY(bubblePadX, bubblePadY)
+	textY := float32(0)
+	if rv.row.lay != nil {
+		textY = rv.row.lay.textY // under a picture
+	}
+	return rv.bubbleOrigin(rv.Size().Width).AddXY(bubblePadX, bubblePadY+textY)
 }
 
 // inBubble reports whether p is on the row's bubble.

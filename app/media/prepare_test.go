@@ -292,3 +292,23 @@ func pngChunkTypes(data []byte) []string {
 	}
 	return types
 }
+
+func TestThumbnail(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "p.jpg")
+	if err := os.WriteFile(src, testJPEG(t, 1200, 600, 6), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "thumbs", "1.jpg")
+	w, h, err := Thumbnail(src, dst, 480)
+	if err != nil || w != 240 || h != 480 {
+		t.Fatalf("thumbnail %d × %d, %v; want 240 × 480 (turned upright, fitted)", w, h, err)
+	}
+	before, _ := os.Stat(dst)
+	if w2, h2, err := Thumbnail(src, dst, 480); err != nil || w2 != w || h2 != h {
+		t.Errorf("second call: %d × %d, %v", w2, h2, err)
+	}
+	if after, _ := os.Stat(dst); !after.ModTime().Equal(before.ModTime()) {
+		t.Error("the thumbnail was made again")
+	}
+}

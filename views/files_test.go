@@ -1,0 +1,120 @@
+// Headless test of files in the chats tab, against the real server with
+// another Parley as the peer: the attach button's picker (a stand-in that
+// picks a file: the dialog itself is Fyne's) leads to a preview, Send
+// uploads it and the peer gets it; our picture and the peer's show as
+// thumbnails in boxes of their proportions; a stranger's picture waits
+// behind "Click to download", and a click fetches it.
+package views
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"parley/app/apptest"
+	"parley/app/media"
+)
+
+// writePicture writes a w × h JPEG and returns its path.
+func writePicture(t *testing.T, w, h int) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 3)
+	}
+	img.Set(0, 0, color.Black)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "pic.jpg")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// pictureRows are the rows on screen showing a picture box.
+func (h *chatsHarness) pictureRows() []shownChatRow {
+	var out []shownChatRow
+	for _, r := range h.chatRows() {
+		if r.kind == rowMsg && r.view.row.lay != nil && r.view.row.lay.media != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestSendAndShowPictures(t *testing.T) {
+	srv := apptest.Shared(t)
+	me := srv.LogIn(t, "uifileme")
+	bob := srv.LogIn(t, "uifilebob")
+	apptest.Befriend(t, me, bob, "")
+	h := openChats(t, me.Svc, fyne.NewSize(900, 700), false)
+	h.ui.do(func() { h.v.Open(bob.JID, "") })
+	h.wait("Bob's chat", func() bool { return h.v.chat.peer == bob.JID && h.v.chat.loaded })
+
+	picked := writePicture(t, 300, 200)
+	h.ui.do(func() {
+		h.v.opts.PickFile = func(_ fyne.Window, done func(string)) { done(picked) }
+		test.Tap(h.v.attachBtn)
+	})
+	h.wait("the preview", func() bool { return h.v.attachDlg != nil })
+	h.ui.do(func() { test.Tap(h.v.attachDlg.send) })
+	waitCond(t, "Bob receiving the picture", func() bool {
+		m, ok := lastMessage(t, bob.Svc, me.JID)
+		return ok && m.Attachment != nil && m.Attachment.URL != ""
+	})
+	h.wait("our picture's thumbnail", func() bool {
+		rows := h.pictureRows()
+		return len(rows) == 1 && rows[0].view.pic.Visible() && rows[0].view.pic.Image != nil
+	})
+	h.ui.do(func() {
+		m := h.pictureRows()[0].view.row.lay.media
+		if m.w != 240 || m.h != 160 {
+			t.Errorf("the picture's box is %v × %v, want 240 × 160 (300 × 200 fitted)", m.w, m.h)
+		}
+	})
+
+	// Bob's picture (a contact's): fetched and shown by itself.
+	if _, err := bob.Svc.Chats().SendFile(ctxFor(t), me.JID, writePicture(t, 100, 150), media.PrepareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h.wait("Bob's picture's thumbnail", func() bool {
+		rows := h.pictureRows()
+		return len(rows) == 2 && rows[1].view.pic.Visible() && rows[1].view.pic.Image != nil
+	})
+
+	// A stranger's: behind a click.
+	cid := srv.LogIn(t, "uifilecid")
+	if _, err := cid.Svc.Chats().SendFile(ctxFor(t), me.JID, writePicture(t, 80, 80), media.PrepareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitCond(t, "the stranger's picture stored", func() bool {
+		m, ok := lastMessage(t, me.Svc, cid.JID)
+		return ok && m.Attachment != nil
+	})
+	h.ui.do(func() { h.v.Open(cid.JID, "") })
+	h.wait("the stranger's picture waiting for a click", func() bool {
+		rows := h.pictureRows()
+		return h.v.chat.peer == cid.JID && len(rows) == 1 && !rows[0].view.pic.Visible() &&
+			rows[0].view.picNote.Text == "Click to download"
+	})
+	h.ui.do(func() {
+		rv := h.pictureRows()[0].view
+		m := rv.row.lay.media
+		o := rv.bubbleOrigin(rv.Size().Width)
+		rv.Tapped(&fyne.PointEvent{Position: fyne.NewPos(o.X+m.x+m.w/2, o.Y+m.y+m.h/2)})
+	})
+	h.wait("the stranger's picture after the click", func() bool {
+		rows := h.pictureRows()
+		return len(rows) == 1 && rows[0].view.pic.Visible() && rows[0].view.pic.Image != nil
+	})
+}
