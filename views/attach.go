@@ -1,13 +1,17 @@
-// Sending a file from the chats tab: the attach button opens the file
+// Sending files from the chats tab: the attach button opens the file
 // picker (behind ChatsOptions.PickFile, so tests pick without a dialog),
-// then a preview with the picture (or the file's name and size), "Send at
-// full size" for a photo, Send and Cancel. Preparing and queueing run off
-// the UI goroutine; the bubble shows the upload.
+// and files dropped on the window come the same way; then a preview with
+// the picture (or the files' names and sizes), "Send at full size" for
+// photos, Send and Cancel. Preparing and queueing run off the UI
+// goroutine, one file after the other; the bubbles show the uploads.
 package views
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -39,7 +43,25 @@ func (c *ChatsView) attach() {
 	if peer == "" {
 		return
 	}
-	c.opts.PickFile(c.win, func(path string) { c.previewFile(peer, path) })
+	c.opts.PickFile(c.win, func(path string) { c.previewFiles(peer, []string{path}) })
+}
+
+// dropped takes files dropped on the window (Fyne's SetOnDropped).
+func (c *ChatsView) dropped(_ fyne.Position, uris []fyne.URI) {
+	var paths []string
+	for _, u := range uris {
+		if u.Scheme() == "file" {
+			paths = append(paths, u.Path())
+		}
+	}
+	switch {
+	case len(paths) == 0:
+		return
+	case c.chat.peer == "":
+		c.setStatus("Open a chat to send files to it.", widget.MediumImportance)
+		return
+	}
+	c.previewFiles(c.chat.peer, paths)
 }
 
 // attachPreview is the dialog shown before a file is sent.
@@ -49,26 +71,33 @@ type attachPreview struct {
 	send     *widget.Button
 }
 
-// previewFile shows path before sending it to peer.
-func (c *ChatsView) previewFile(peer, path string) {
-	st, err := os.Stat(path)
-	if err != nil || !st.Mode().IsRegular() {
-		c.setStatus("Cannot send "+filepath.Base(path)+": it is not a file that can be read.", widget.DangerImportance)
-		return
+// previewFiles shows paths before sending them to peer.
+func (c *ChatsView) previewFiles(peer string, paths []string) {
+	var names []string
+	for _, path := range paths {
+		st, err := os.Stat(path)
+		if err != nil || !st.Mode().IsRegular() {
+			c.setStatus("Cannot send "+filepath.Base(path)+": it is not a file that can be read.", widget.DangerImportance)
+			return
+		}
+		names = append(names, filepath.Base(path)+" ("+app.FormatSize(st.Size())+")")
 	}
 	p := &attachPreview{}
-	name := widget.NewLabel(filepath.Base(path) + " (" + app.FormatSize(st.Size()) + ")")
-	name.Truncation = fyne.TextTruncateEllipsis
+	list := widget.NewLabel(strings.Join(names, "\n"))
+	list.Truncation = fyne.TextTruncateEllipsis
 	var shown fyne.CanvasObject = widget.NewIcon(theme.FileIcon())
-	picture := isPicture(&store.Attachment{Name: path})
-	if picture {
-		img := canvas.NewImageFromFile(path)
+	pictures := false
+	for _, path := range paths {
+		pictures = pictures || isPicture(&store.Attachment{Name: path})
+	}
+	if len(paths) == 1 && pictures {
+		img := canvas.NewImageFromFile(paths[0])
 		img.FillMode = canvas.ImageFillContain
 		img.SetMinSize(fyne.NewSize(320, 220))
 		shown = img
 	}
 	p.original = widget.NewCheck("Send at full size", nil)
-	if !picture {
+	if !pictures {
 		p.original.Hide()
 	}
 	cancel := widget.NewButton("Cancel", func() { p.dlg.Hide() })
@@ -76,14 +105,28 @@ func (c *ChatsView) previewFile(peer, path string) {
 		p.dlg.Hide()
 		opts := media.PrepareOptions{Original: p.original.Checked}
 		c.chat.followOwn()
-		inBackground(c.do, func() (store.Message, error) { return c.svc.SendFile(c.ctx, peer, path, opts) },
-			func(_ store.Message, err error) {
-				c.sayFailure("Could not send " + filepath.Base(path))(err)
-			})
+		svc, ctx := c.svc, c.ctx
+		inBackgroundErr(c.do, func() error { // in order, one after the other
+			var errs []error
+			for _, path := range paths {
+				if _, err := svc.SendFile(ctx, peer, path, opts); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %s", filepath.Base(path), app.UserMessage(err)))
+				}
+			}
+			return errors.Join(errs...)
+		}, func(err error) {
+			if err != nil { // each line already in words
+				c.setStatus("Could not send "+strings.ReplaceAll(err.Error(), "\n", "; "), widget.DangerImportance)
+			}
+		})
 	})
 	p.send.Importance = widget.HighImportance
-	p.dlg = dialog.NewCustomWithoutButtons("Send a file to "+c.displayName(peer),
-		container.NewBorder(nil, container.NewVBox(name, p.original), nil, nil, shown), c.win)
+	title := "Send a file to " + c.displayName(peer)
+	if len(paths) > 1 {
+		title = fmt.Sprintf("Send %d files to %s", len(paths), c.displayName(peer))
+	}
+	p.dlg = dialog.NewCustomWithoutButtons(title,
+		container.NewBorder(nil, container.NewVBox(list, p.original), nil, nil, shown), c.win)
 	p.dlg.SetButtons([]fyne.CanvasObject{cancel, p.send})
 	c.attachDlg = p
 	p.dlg.Show()

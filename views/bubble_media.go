@@ -208,7 +208,8 @@ func (rv *chatRowView) mediaAt(p fyne.Position) bool {
 }
 
 // tapFile does what a tap on a file means: fetch it when it waits for the
-// user, else open it (or save a copy, from a card's Save as…).
+// user, else show a picture in the viewer or open another file with the
+// system's program (or save a copy, from a card's Save as…).
 func (v *chatView) tapFile(m store.Message, link string) {
 	a := m.Attachment
 	if a == nil {
@@ -226,8 +227,13 @@ func (v *chatView) tapFile(m store.Message, link string) {
 				if err != nil {
 					v.c.sayFailure("Could not download " + fileName(a))(err)
 				}
+				v.thumbs.forget(m.ID) // a row shown meanwhile may have asked before the file was here
 				v.updateMessage(m.ID)
 			})
+		return
+	}
+	if isPicture(a) && link == "" {
+		v.openViewer(m)
 		return
 	}
 	if err := fyne.CurrentApp().OpenURL(&url.URL{Scheme: "file", Path: a.LocalPath}); err != nil {

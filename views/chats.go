@@ -270,6 +270,9 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	c.applySnapshot(contacts.Snapshot())
 	c.applySync(svc.Sync())
 	c.unsubscribe = append(c.unsubscribe, svc.Subscribe(c.onChange), contacts.Subscribe(c.onSnapshot))
+	// Files dropped on the window go to the open chat (attach.go).
+	win.SetOnDropped(c.dropped)
+	c.unsubscribe = append(c.unsubscribe, func() { win.SetOnDropped(nil) })
 	c.refreshConversations()
 	return c
 }

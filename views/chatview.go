@@ -108,7 +108,8 @@ type chatView struct {
 	menu     *fyne.Menu // the message menu shown last (for tests)
 	sel      selState   // the text selected in a bubble (selection.go)
 
-	thumbs  *thumbCache // the pictures' thumbnails (thumbs.go)
+	thumbs  *thumbCache    // the pictures' thumbnails (thumbs.go)
+	viewer  *pictureViewer // the picture viewer, while open (viewer.go)
 	tm      *textMeasurer
 	caption float32
 	content fyne.CanvasObject

@@ -16,10 +16,12 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 
 	"parley/app/apptest"
 	"parley/app/media"
+	"parley/app/store"
 )
 
 // writePicture writes a w × h JPEG and returns its path.
@@ -90,6 +92,52 @@ func TestSendAndShowPictures(t *testing.T) {
 	h.wait("Bob's picture's thumbnail", func() bool {
 		rows := h.pictureRows()
 		return len(rows) == 2 && rows[1].view.pic.Visible() && rows[1].view.pic.Image != nil
+	})
+
+	// A click on a picture opens the viewer; the arrows move, Escape closes.
+	h.ui.do(func() {
+		rv := h.pictureRows()[0].view
+		m := rv.row.lay.media
+		o := rv.bubbleOrigin(rv.Size().Width)
+		rv.Tapped(&fyne.PointEvent{Position: fyne.NewPos(o.X+m.x+m.w/2, o.Y+m.y+m.h/2)})
+		pv := h.v.chat.viewer
+		if pv == nil {
+			t.Fatal("no viewer after a click on the picture")
+		}
+		key := h.w.Canvas().OnTypedKey()
+		if got := pv.title.Text; got != "pic.jpg — 1 of 2" {
+			t.Errorf("viewer title %q", got)
+		}
+		key(&fyne.KeyEvent{Name: fyne.KeyRight})
+		if got := pv.title.Text; got != "pic.jpg — 2 of 2" {
+			t.Errorf("after Right: %q", got)
+		}
+		key(&fyne.KeyEvent{Name: fyne.KeyPlus})
+		if pv.zoom <= 0 {
+			t.Error("+ did not zoom")
+		}
+		key(&fyne.KeyEvent{Name: fyne.KeyEscape})
+		if h.v.chat.viewer != nil || pv.pop.Visible() {
+			t.Error("Escape did not close the viewer")
+		}
+	})
+
+	// Two files dropped on the window: one preview, both sent in order.
+	h.ui.do(func() {
+		h.v.attachDlg = nil
+		h.v.dropped(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(writePicture(t, 20, 20)), storage.NewFileURI(writePicture(t, 30, 30))})
+	})
+	h.wait("the preview of two files", func() bool { return h.v.attachDlg != nil })
+	h.ui.do(func() { test.Tap(h.v.attachDlg.send) })
+	waitCond(t, "Bob receiving the two dropped pictures", func() bool {
+		msgs, err := apptest.History(ctxFor(t), bob.Svc.Chats(), me.JID)
+		files := 0
+		for _, m := range msgs {
+			if m.Attachment != nil && m.Attachment.URL != "" && m.Direction == store.In {
+				files++
+			}
+		}
+		return err == nil && files == 3
 	})
 
 	// A stranger's: behind a click.
