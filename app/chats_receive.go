@@ -44,8 +44,8 @@ func (c *ChatService) toStore(m xmppclient.ChatMessage, own string, outgoing boo
 	if sm.Conversation == "" || sm.Conversation == own {
 		return store.Message{}, false
 	}
-	if a := sharedFile(m); a != nil && m.Replaces == "" && m.Retracts == "" {
-		sm.Attachment = a
+	if a, preview := sharedFile(m); a != nil && m.Replaces == "" && m.Retracts == "" {
+		sm.Attachment, sm.FilePreview = a, preview
 		if strings.TrimSpace(sm.Body) == "" {
 			sm.Body = a.URL // what clients without XEP-0066 show, and search finds
 		}
@@ -60,15 +60,25 @@ func (c *ChatService) toStore(m xmppclient.ChatMessage, own string, outgoing boo
 // file any client shares; it stays in the body only).
 const maxSharedURL = 4096
 
-// sharedFile is the file a message shares by XEP-0066 (nil: none). It is
-// kept as the sender gave it; what may be fetched, and how, is decided
-// where files are fetched.
-func sharedFile(m xmppclient.ChatMessage) *store.Attachment {
-	u := strings.TrimSpace(m.OOBURL)
-	if u == "" || len(u) > maxSharedURL {
-		return nil
+// sharedFile is the file a message shares by XEP-0066, or by XEP-0447
+// with what it says of the file before it is fetched (name, announced
+// type, size, dimensions, description, a small preview); nil when none.
+// The URL is kept as the sender gave it; what may be fetched, and how, is
+// decided where files are fetched (and the type is sniffed then).
+func sharedFile(m xmppclient.ChatMessage) (*store.Attachment, []byte) {
+	u, f := strings.TrimSpace(m.OOBURL), m.File
+	if u == "" && f != nil && len(f.URLs) > 0 {
+		u = f.URLs[0]
 	}
-	return &store.Attachment{URL: u, State: store.AttachmentRemote}
+	if u == "" || len(u) > maxSharedURL {
+		return nil, nil
+	}
+	a := &store.Attachment{URL: u, State: store.AttachmentRemote}
+	if f == nil {
+		return a, nil
+	}
+	a.Name, a.MediaType, a.Size, a.Width, a.Height, a.Desc = f.Name, f.MediaType, f.Size, f.Width, f.Height, f.Desc
+	return a, f.Thumbnail
 }
 
 // received handles a live message or carbon; live is false for carbons

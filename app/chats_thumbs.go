@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -23,6 +24,52 @@ var ThumbDir = filepath.Join("cache", "thumbs")
 
 // ErrNotAPicture: the file is no picture Parley can show.
 var ErrNotAPicture = errors.New("this file is not a picture Parley can show")
+
+// ErrNoPreview: the sender sent no preview of the file.
+var ErrNoPreview = errors.New("no preview came with this file")
+
+// Preview returns the path of a thumbnail made from the small picture the
+// sender sent with message id's file (XEP-0264, as Dino sends): what a
+// picture looks like before it is fetched.
+func (c *ChatService) Preview(ctx context.Context, id int64) (string, error) {
+	st, err := c.history()
+	if err != nil {
+		return "", err
+	}
+	b, err := st.AttachmentPreview(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if len(b) == 0 {
+		return "", ErrNoPreview
+	}
+	c.mu.Lock()
+	dir := filepath.Join(c.dir, ThumbDir)
+	c.mu.Unlock()
+	dst := filepath.Join(dir, fmt.Sprintf("%d-preview.jpg", id))
+	if _, err := os.Stat(dst); err == nil {
+		return dst, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	src, err := os.CreateTemp(dir, "preview-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(src.Name())
+	_, err = src.Write(b)
+	if cerr := src.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	if _, _, err := media.Thumbnail(src.Name(), dst, ThumbSide); err != nil {
+		return "", err
+	}
+	return dst, nil
+}
 
 // Thumbnail returns the path of the thumbnail of message id's picture,
 // fetching the picture first when it may be fetched without asking (see

@@ -156,10 +156,14 @@ func (rv *chatRowView) setMedia(lay *bubbleLayout, col func(fyne.ThemeColorName)
 	if img != nil {
 		rv.pic.Image = img
 		rv.pic.Show()
-	} else {
+	}
+	if why != "" { // over a preview, or alone in the box
 		rv.picNote.Text = why
 		rv.picNote.TextSize = caption
 		rv.picNote.Color = col(theme.ColorNamePlaceHolder)
+		if img != nil {
+			rv.picNote.Color = col(theme.ColorNameForeground)
+		}
 		rv.picNote.Show()
 	}
 	if t, ok := v.c.transfers[rv.msg.ID]; ok && t.Total > 0 {

@@ -56,6 +56,7 @@ type ChatService interface {
 	SendFile(ctx context.Context, peer, path string, opts media.PrepareOptions) (store.Message, error)
 	Fetch(ctx context.Context, id int64, asked bool) (store.Attachment, error)
 	Thumbnail(ctx context.Context, id int64) (string, error)
+	Preview(ctx context.Context, id int64) (string, error)
 
 	ChatOpened(peer string)
 	ChatLeft(peer string)

@@ -8,9 +8,11 @@ package views
 
 import (
 	"bytes"
+	"encoding/base64"
 	"image"
 	"image/color"
 	"image/jpeg"
+	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
@@ -164,5 +166,53 @@ func TestSendAndShowPictures(t *testing.T) {
 	h.wait("the stranger's picture after the click", func() bool {
 		rows := h.pictureRows()
 		return len(rows) == 1 && rows[0].view.pic.Visible() && rows[0].view.pic.Image != nil
+	})
+}
+
+// TestDinoFileShowsBeforeDownload: a file shared the way Dino shares it
+// (XEP-0447 with XEP-0446 metadata and an inline XEP-0264 thumbnail, from
+// a real slixmpp peer who is not a contact) shows its announced size and
+// proportions and the sender's small picture before anything is fetched.
+func TestDinoFileShowsBeforeDownload(t *testing.T) {
+	srv := apptest.Shared(t)
+	me := srv.LogIn(t, "uisfsme")
+	slixJID, slixPass := srv.NewUser(t, "uisfsdino")
+	dino := srv.Slixmpp(t, slixJID, slixPass)
+	var thumb bytes.Buffer
+	small := image.NewRGBA(image.Rect(0, 0, 32, 24))
+	for i := range small.Pix {
+		small.Pix[i] = 200
+	}
+	if err := png.Encode(&thumb, small); err != nil {
+		t.Fatal(err)
+	}
+	url := "https://upload.example.org/dino/summit.jpg"
+	raw := `<message to='` + me.JID + `' type='chat' id='sfs1'><body>` + url + `</body>` +
+		`<x xmlns='jabber:x:oob'><url>` + url + `</url></x>` +
+		`<file-sharing xmlns='urn:xmpp:sfs:0' disposition='inline'><file xmlns='urn:xmpp:file:metadata:0'>` +
+		`<media-type>image/jpeg</media-type><name>summit.jpg</name><size>3032449</size><width>4096</width><height>3072</height>` +
+		`<thumbnail xmlns='urn:xmpp:thumbs:1' uri='data:image/png;base64,` + base64.StdEncoding.EncodeToString(thumb.Bytes()) +
+		`' media-type='image/png' width='32' height='24'/></file>` +
+		`<sources><url-data xmlns='http://jabber.org/protocol/url-data' target='` + url + `'/></sources></file-sharing></message>`
+	if err := dino.SendRaw(raw); err != nil {
+		t.Fatal(err)
+	}
+	waitCond(t, "the file stored with its metadata", func() bool {
+		m, ok := lastMessage(t, me.Svc, slixJID)
+		return ok && m.Attachment != nil && m.Attachment.Size == 3032449 && m.Attachment.Width == 4096 &&
+			m.Attachment.Name == "summit.jpg" && m.Attachment.HasPreview && m.Attachment.State == store.AttachmentRemote
+	})
+	h := openChats(t, me.Svc, fyne.NewSize(900, 700), false)
+	h.ui.do(func() { h.v.Open(slixJID, "") })
+	h.wait("the sender's preview, and the click it waits for", func() bool {
+		rows := h.pictureRows()
+		return len(rows) == 1 && rows[0].view.pic.Visible() && rows[0].view.pic.Image != nil &&
+			rows[0].view.picNote.Visible() && rows[0].view.picNote.Text == "Click to download"
+	})
+	h.ui.do(func() {
+		m := h.pictureRows()[0].view.row.lay.media
+		if m.w != 240 || m.h != 180 {
+			t.Errorf("the box is %v × %v, want 240 × 180 (4096 × 3072 fitted)", m.w, m.h)
+		}
 	})
 }

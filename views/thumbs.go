@@ -1,7 +1,9 @@
 // The thumbnails of the open chat's pictures: asked for by the rows as
 // they show (get never blocks), made or read by the chat service off the
 // UI goroutine, decoded there too, and handed back to the row through do.
-// What cannot be shown says why in a few words ("Click to download").
+// What is not fetched yet shows the small picture its sender sent with it
+// when there is one (Dino does), and says why in a few words ("Click to
+// download").
 package views
 
 import (
@@ -39,26 +41,41 @@ func (c *thumbCache) get(id int64) (image.Image, string) {
 	s := &thumbState{loading: true, why: "Loading…"}
 	c.items[id] = s
 	svc, ctx, v := c.v.c.svc, c.v.c.ctx, c.v
-	inBackground(v.c.do, func() (image.Image, error) {
+	type loaded struct {
+		img image.Image
+		err error // why the picture itself is not shown
+	}
+	inBackground(v.c.do, func() (loaded, error) {
 		path, err := svc.Thumbnail(ctx, id)
 		if err != nil {
-			return nil, err
+			// Not fetched: the sender's preview, if any, meanwhile.
+			if p, perr := svc.Preview(ctx, id); perr == nil {
+				img, _ := decodeFile(p)
+				return loaded{img, err}, nil
+			}
+			return loaded{nil, err}, nil
 		}
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		img, _, err := image.Decode(f)
-		return img, err
-	}, func(img image.Image, err error) {
+		img, err := decodeFile(path)
+		return loaded{img, err}, nil
+	}, func(l loaded, _ error) {
 		if c.items[id] != s {
 			return // forgotten meanwhile
 		}
-		s.loading, s.img, s.why = false, img, thumbNote(err)
+		s.loading, s.img, s.why = false, l.img, thumbNote(l.err)
 		v.refreshMessage(id)
 	})
 	return nil, s.why
+}
+
+// decodeFile decodes the (small) picture at path.
+func decodeFile(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	return img, err
 }
 
 // forget drops what is known of message id's thumbnail (its file moved

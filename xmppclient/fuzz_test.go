@@ -34,6 +34,7 @@ var fuzzSeeds = []string{
 	"<foo:bar xmlns:foo='urn:unknown'/>",
 	"<message><event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:metadata'><item id='1'/></items></event></message>",
 	"<message from='a@b/c' type='chat'><body>fallback</body><apply-to xmlns='urn:xmpp:fasten:0' id='m1'><retract xmlns='urn:xmpp:message-retract:0'/><apply-to id='x'/></apply-to></message>",
+	"<message from='a@b/c'><file-sharing xmlns='urn:xmpp:sfs:0' disposition='inline'><file xmlns='urn:xmpp:file:metadata:0'><size>-1</size><dimensions>9x</dimensions><name>a/../b</name><thumbnail xmlns='urn:xmpp:thumbs:1' uri='data:image/png;base64,!!'/></file><sources><url-data xmlns='http://jabber.org/protocol/url-data' target='https://x/y'/></sources></file-sharing></message>",
 }
 
 const sentinel = "<message from='peer@example.org/r' id='sentinel'><body>still here</body></message>"

@@ -58,15 +58,16 @@ type ChatMessage struct {
 	Thread    string
 	Delay     time.Time // XEP-0203: when it was originally sent; zero if live
 
-	ReceiptRequest bool   // XEP-0184 <request/>
-	ReceiptFor     string // XEP-0184 <received id=.../>
-	Markable       bool   // XEP-0333 <markable/>
-	MarkerType     string // received, displayed, acknowledged
-	MarkerFor      string // the id the marker is for
-	ChatState      string // XEP-0085
-	Replaces       string // XEP-0308: id of the message this corrects
-	Retracts       string // XEP-0424: id of the message retracted
-	OOBURL         string // XEP-0066
+	ReceiptRequest bool        // XEP-0184 <request/>
+	ReceiptFor     string      // XEP-0184 <received id=.../>
+	Markable       bool        // XEP-0333 <markable/>
+	MarkerType     string      // received, displayed, acknowledged
+	MarkerFor      string      // the id the marker is for
+	ChatState      string      // XEP-0085
+	Replaces       string      // XEP-0308: id of the message this corrects
+	Retracts       string      // XEP-0424: id of the message retracted
+	OOBURL         string      // XEP-0066
+	File           *SharedFile // XEP-0447 (Dino), when present
 	Error          *StanzaError
 }
 
@@ -318,6 +319,10 @@ func (p *messagePayloads) child(w *elementTokens, im *incomingMessage, c xml.Sta
 				m.OOBURL = strings.TrimSpace(s)
 				return err
 			})
+		}
+	case nsSFS:
+		if c.Name.Local == "file-sharing" && m.File == nil {
+			m.File, err = parseFileSharing(w, c)
 		}
 	case nsMAM:
 		if top && c.Name.Local == "result" && im.result == nil {

@@ -30,6 +30,8 @@ ALTER TABLE messages ADD COLUMN att_duration INTEGER; -- ms, for audio and video
 ALTER TABLE messages ADD COLUMN att_path TEXT;        -- the local copy, in the profile ('' none)
 ALTER TABLE messages ADD COLUMN att_state INTEGER;    -- AttachmentState; NULL: no attachment
 ALTER TABLE messages ADD COLUMN att_error TEXT;       -- why it failed (AttachmentFailed), for the user
+ALTER TABLE messages ADD COLUMN att_preview BLOB;     -- a small picture the sender sent inline (XEP-0264), not read with pages
+ALTER TABLE messages ADD COLUMN att_desc TEXT;        -- the sender's description of the file
 `
 
 // AttachmentState is where an attachment is on its way. The values are
@@ -55,6 +57,10 @@ type Attachment struct {
 	LocalPath     string
 	State         AttachmentState
 	Error         string // why it failed, in words for the user (State AttachmentFailed)
+	Desc          string // the sender's description (XEP-0446)
+	// HasPreview: a small picture the sender sent with the file is kept
+	// (Message.FilePreview when stored; AttachmentPreview reads it).
+	HasPreview bool
 }
 
 // attachmentCols is the attachment of a message row (alias m) as one
@@ -62,7 +68,8 @@ type Attachment struct {
 // to read, where eight did cost a page read 12%), else a JSON object of
 // its columns.
 const attachmentCols = `CASE WHEN m.att_state IS NULL THEN NULL ELSE json_object('u', m.att_url, 'n', m.att_name, 't', m.att_type,
-	's', m.att_size, 'w', m.att_width, 'h', m.att_height, 'd', m.att_duration, 'p', m.att_path, 'st', m.att_state, 'e', m.att_error) END`
+	's', m.att_size, 'w', m.att_width, 'h', m.att_height, 'd', m.att_duration, 'p', m.att_path, 'st', m.att_state, 'e', m.att_error, 'ds', m.att_desc,
+	'pv', m.att_preview IS NOT NULL) END`
 
 // attachmentScan receives attachmentCols (Scan into &raw).
 type attachmentScan struct{ raw sql.RawBytes }
@@ -79,6 +86,8 @@ type attachmentJSON struct {
 	LocalPath string `json:"p"`
 	State     int    `json:"st"`
 	Error     string `json:"e"`
+	Desc      string `json:"ds"`
+	Preview   int    `json:"pv"` // 1: a preview is kept
 }
 
 // attachment is what was scanned (nil when the message has none, or when
@@ -92,16 +101,17 @@ func (a *attachmentScan) attachment() *Attachment {
 		return nil
 	}
 	return &Attachment{URL: j.URL, Name: j.Name, MediaType: j.MediaType, Size: j.Size, Width: j.Width, Height: j.Height,
-		Duration: time.Duration(j.Duration) * time.Millisecond, LocalPath: j.LocalPath, State: AttachmentState(j.State), Error: j.Error}
+		Duration: time.Duration(j.Duration) * time.Millisecond, LocalPath: j.LocalPath, State: AttachmentState(j.State), Error: j.Error, Desc: j.Desc, HasPreview: j.Preview != 0}
 }
 
 func init() {
 	const set = `UPDATE messages SET att_url = ?2, att_type = ?3, att_size = ?4, att_width = ?5, att_height = ?6,
-		att_duration = ?7, att_path = ?8, att_state = ?9, att_name = ?10, att_error = ?11 WHERE id = ?1`
+		att_duration = ?7, att_path = ?8, att_state = ?9, att_name = ?10, att_error = ?11, att_desc = ?12`
 	// A message keeps the attachment it was stored with (a copy adds one
-	// only where the first had none).
-	writeSQL["attachmentKeep"] = set + ` AND att_state IS NULL`
-	writeSQL["attachmentSet"] = set
+	// only where the first had none), with its preview.
+	writeSQL["attachmentKeep"] = set + `, att_preview = ?13 WHERE id = ?1 AND att_state IS NULL`
+	// SetAttachment leaves the preview as it is.
+	writeSQL["attachmentSet"] = set + ` WHERE id = ?1`
 }
 
 // ErrBadAttachment: an attachment without a URL or a local file.
@@ -121,7 +131,8 @@ func checkAttachment(a *Attachment) error {
 }
 
 func attachmentArgs(id int64, a *Attachment) []any {
-	return []any{id, a.URL, a.MediaType, a.Size, a.Width, a.Height, a.Duration.Milliseconds(), a.LocalPath, int(a.State), a.Name, a.Error}
+	return []any{id, a.URL, a.MediaType, a.Size, a.Width, a.Height, a.Duration.Milliseconds(), a.LocalPath, int(a.State), a.Name,
+		a.Error, a.Desc}
 }
 
 // keepAttachment stores m's attachment with message row id (if it has
@@ -132,8 +143,26 @@ func (t *wtx) keepAttachment(id int64, m *Message) error {
 	if m.Attachment == nil {
 		return nil
 	}
-	_, err := t.exec("attachmentKeep", attachmentArgs(id, m.Attachment)...)
+	var preview any
+	if len(m.FilePreview) > 0 {
+		preview = m.FilePreview
+	}
+	_, err := t.exec("attachmentKeep", append(attachmentArgs(id, m.Attachment), preview)...)
 	return err
+}
+
+// maxPreview bounds a kept preview (bytes).
+const maxPreview = 64 << 10
+
+// AttachmentPreview returns the small picture kept with message id's
+// attachment (nil when there is none).
+func (s *Store) AttachmentPreview(ctx context.Context, id int64) ([]byte, error) {
+	var b []byte
+	err := s.rdb.QueryRowContext(ctx, `SELECT att_preview FROM messages WHERE id = ?`, id).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return b, err
 }
 
 // SetAttachment replaces the attachment of message id (its upload or

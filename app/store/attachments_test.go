@@ -107,6 +107,37 @@ func TestAttachmentFromACopy(t *testing.T) {
 	}
 }
 
+func TestAttachmentPreview(t *testing.T) {
+	s := openTest(t, Options{})
+	m := in(alice, "https://x/summit.jpg", 1)
+	m.Attachment = &Attachment{URL: "https://x/summit.jpg", Desc: "Photo from the summit."}
+	m.FilePreview = []byte("\x89PNG small")
+	saved := mustSave(t, s, m)
+	got := mustGet(t, s, saved.ID).Attachment
+	if got == nil || !got.HasPreview || got.Desc != "Photo from the summit." {
+		t.Fatalf("read back %+v; want HasPreview and the description", got)
+	}
+	b, err := s.AttachmentPreview(testCtx(t), saved.ID)
+	if err != nil || string(b) != "\x89PNG small" {
+		t.Errorf("preview %q, %v", b, err)
+	}
+	// SetAttachment keeps it.
+	up := *got
+	up.State, up.LocalPath = AttachmentDownloaded, "/cache/x"
+	if err := s.SetAttachment(testCtx(t), saved.ID, up); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := s.AttachmentPreview(testCtx(t), saved.ID); string(b) != "\x89PNG small" {
+		t.Errorf("preview after SetAttachment: %q", b)
+	}
+	big := in(alice, "x", 2)
+	big.Attachment = &Attachment{URL: "https://x/y"}
+	big.FilePreview = make([]byte, maxPreview+1)
+	if _, err := s.Save(testCtx(t), big); err == nil {
+		t.Error("an oversized preview was kept")
+	}
+}
+
 func TestMigrateToAttachments(t *testing.T) {
 	path := oldDatabase(t, 10,
 		`INSERT INTO conversations(id, peer, last_activity, accepted) VALUES (1, 'alice@example.org', 0, 1)`,

@@ -198,6 +198,9 @@ func normalize(m *Message, now clock.Func) error {
 	if err := checkAttachment(m.Attachment); err != nil {
 		return err
 	}
+	if len(m.FilePreview) > maxPreview {
+		return fmt.Errorf("store message: a file preview of %d bytes (at most %d)", len(m.FilePreview), maxPreview)
+	}
 	if m.Time.IsZero() {
 		m.Time = now()
 	}

@@ -120,6 +120,9 @@ type Message struct {
 	// corrects (ReplaceID) or retracts (RetractID) an earlier one.
 	ReplaceID string
 	RetractID string
+	// FilePreview, with an Attachment, is a small picture the sender sent
+	// with the file (XEP-0264), kept with it (Store.AttachmentPreview).
+	FilePreview []byte
 }
 
 // Cursor returns the message's position in its conversation's order.
