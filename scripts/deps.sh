@@ -28,6 +28,7 @@ REQUIRED_PKGS=(
   prosody lua-dbi-sqlite3                                       # real XMPP server for tests and demo
   pulseaudio pulseaudio-utils                                   # headless audio for voice tests
   go-sendxmpp                                                   # a real peer that shares files (HTTP upload)
+  libvips-tools                                                 # vipsthumbnail: thumbnails, photos downscaled
 )
 OPTIONAL_PKGS=(
   ejabberd erlang-p1-sqlite3                                    # second real server (interop tests)

@@ -23,7 +23,6 @@ import (
 	"hash/crc32"
 	"image"
 	_ "image/gif" // DecodeConfig of GIF
-	"image/jpeg"
 	_ "image/png" // DecodeConfig of PNG
 	"io"
 	"net/http"
@@ -33,7 +32,6 @@ import (
 
 	"parley/xmppclient"
 
-	"github.com/disintegration/imaging"
 	_ "golang.org/x/image/webp" // DecodeConfig of WebP
 )
 
@@ -89,9 +87,9 @@ func Prepare(src, dir string, opts PrepareOptions) (Prepared, error) {
 	out := data
 	switch p.MediaType {
 	case "image/jpeg":
-		out, p.Width, p.Height, err = prepareJPEG(data, opts)
+		out, p.Width, p.Height, err = prepareJPEG(src, data, opts)
 	case "image/png":
-		out, p.Width, p.Height, err = preparePNG(data, opts)
+		out, p.Width, p.Height, err = preparePNG(src, data, opts)
 		if err == nil && len(out) != len(data) && bytes.HasPrefix(out, []byte{0xff, 0xd8}) {
 			p.MediaType = "image/jpeg"
 			p.Name = strings.TrimSuffix(p.Name, filepath.Ext(p.Name)) + ".jpg"
@@ -141,7 +139,7 @@ func imageSizeFrom(r io.Reader) (w, h int, err error) {
 
 // prepareJPEG turns and downscales a JPEG when needed (re-encoding drops
 // all metadata), else removes the metadata segments without re-encoding.
-func prepareJPEG(data []byte, opts PrepareOptions) ([]byte, int, int, error) {
+func prepareJPEG(src string, data []byte, opts PrepareOptions) ([]byte, int, int, error) {
 	w, h, err := imageSize(data)
 	if err != nil {
 		return nil, 0, 0, err
@@ -155,24 +153,36 @@ func prepareJPEG(data []byte, opts PrepareOptions) ([]byte, int, int, error) {
 		out, err := stripJPEG(data)
 		return out, w, h, err
 	}
-	img, err := imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
+	side := opts.MaxSide
+	if !tooBig {
+		side = max(w, h) // only turned upright
+	}
+	return reencode(src, side)
+}
+
+// reencode writes the picture at src as a JPEG (shrinkJPEG: upright, at
+// most side pixels, no metadata) and returns it with its size.
+func reencode(src string, side int) ([]byte, int, int, error) {
+	dir, err := os.MkdirTemp("", "parley-prepare-")
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("decode the photo: %w", err)
+		return nil, 0, 0, err
 	}
-	if tooBig {
-		img = imaging.Fit(img, opts.MaxSide, opts.MaxSide, imaging.Lanczos)
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "out.jpg")
+	if err := shrinkJPEG(src, out, side, DefaultJPEGQuality); err != nil {
+		return nil, 0, 0, err
 	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: DefaultJPEGQuality}); err != nil {
-		return nil, 0, 0, fmt.Errorf("encode the photo: %w", err)
+	w, h, err := jpegSize(out)
+	if err != nil {
+		return nil, 0, 0, err
 	}
-	b := img.Bounds()
-	return buf.Bytes(), b.Dx(), b.Dy(), nil
+	b, err := os.ReadFile(out)
+	return b, w, h, err
 }
 
 // preparePNG removes a PNG's metadata chunks; one over the server's limit
 // is recompressed as a JPEG (downscaled as a photo would be).
-func preparePNG(data []byte, opts PrepareOptions) ([]byte, int, int, error) {
+func preparePNG(src string, data []byte, opts PrepareOptions) ([]byte, int, int, error) {
 	w, h, err := imageSize(data)
 	if err != nil {
 		return nil, 0, 0, err
@@ -186,20 +196,7 @@ func preparePNG(data []byte, opts PrepareOptions) ([]byte, int, int, error) {
 	if opts.SizeLimit <= 0 || int64(len(out)) <= opts.SizeLimit {
 		return out, w, h, nil
 	}
-	img, err := imaging.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, 0, 0, fmt.Errorf("decode the picture: %w", err)
-	}
-	if max(w, h) > opts.MaxSide {
-		img = imaging.Fit(img, opts.MaxSide, opts.MaxSide, imaging.Lanczos)
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, imaging.Overlay(imaging.New(img.Bounds().Dx(), img.Bounds().Dy(), image.White.C), img, image.Point{}, 1),
-		&jpeg.Options{Quality: DefaultJPEGQuality}); err != nil {
-		return nil, 0, 0, fmt.Errorf("encode the picture: %w", err)
-	}
-	b := img.Bounds()
-	return buf.Bytes(), b.Dx(), b.Dy(), nil
+	return reencode(src, min(max(w, h), opts.MaxSide))
 }
 
 // JPEG markers (ITU T.81 Annex B).

@@ -124,22 +124,24 @@ func metadataIn(t *testing.T, data []byte) []string {
 }
 
 func TestPrepareRotatedPhotoWithGPS(t *testing.T) {
-	// Orientation 6: the camera was turned; the stored 40 × 20 shows as 20 × 40.
-	p, out := prepareBytes(t, testJPEG(t, 40, 20, 6), "IMG_0001.JPG", PrepareOptions{})
-	if m := metadataIn(t, out); len(m) > 0 {
-		t.Errorf("metadata left: %v", m)
-	}
-	if p.MediaType != "image/jpeg" || p.Width != 20 || p.Height != 40 || p.Size != int64(len(out)) || p.Name != "IMG_0001.JPG" {
-		t.Errorf("prepared %+v", p)
-	}
-	img, err := jpeg.Decode(bytes.NewReader(out))
-	if err != nil || img.Bounds().Dx() != 20 || img.Bounds().Dy() != 40 {
-		t.Fatalf("decoded %v, %v; want 20 × 40", img.Bounds(), err)
-	}
-	// Turned clockwise: the red left half is now the top.
-	if r, _, b, _ := img.At(10, 5).RGBA(); r < b {
-		t.Errorf("the top is not red: the picture was not turned upright")
-	}
+	eachShrinker(t, func(t *testing.T) {
+		// Orientation 6: the camera was turned; the stored 40 × 20 shows as 20 × 40.
+		p, out := prepareBytes(t, testJPEG(t, 40, 20, 6), "IMG_0001.JPG", PrepareOptions{})
+		if m := metadataIn(t, out); len(m) > 0 {
+			t.Errorf("metadata left: %v", m)
+		}
+		if p.MediaType != "image/jpeg" || p.Width != 20 || p.Height != 40 || p.Size != int64(len(out)) || p.Name != "IMG_0001.JPG" {
+			t.Errorf("prepared %+v", p)
+		}
+		img, err := jpeg.Decode(bytes.NewReader(out))
+		if err != nil || img.Bounds().Dx() != 20 || img.Bounds().Dy() != 40 {
+			t.Fatalf("decoded %v, %v; want 20 × 40", img.Bounds(), err)
+		}
+		// Turned clockwise: the red left half is now the top.
+		if r, _, b, _ := img.At(10, 5).RGBA(); r < b {
+			t.Errorf("the top is not red: the picture was not turned upright")
+		}
+	})
 }
 
 func TestPrepareSmallPhotoKeepsItsPixels(t *testing.T) {
@@ -161,17 +163,19 @@ func TestPrepareSmallPhotoKeepsItsPixels(t *testing.T) {
 }
 
 func TestPrepareDownscalesALargePhoto(t *testing.T) {
-	p, out := prepareBytes(t, testJPEG(t, 3000, 1500, 1), "big.jpg", PrepareOptions{MaxSide: 1000})
-	if p.Width != 1000 || p.Height != 500 {
-		t.Errorf("downscaled to %d × %d, want 1000 × 500", p.Width, p.Height)
-	}
-	if m := metadataIn(t, out); len(m) > 0 {
-		t.Errorf("metadata left: %v", m)
-	}
-	o, _ := prepareBytes(t, testJPEG(t, 3000, 1500, 1), "big.jpg", PrepareOptions{MaxSide: 1000, Original: true})
-	if o.Width != 3000 {
-		t.Errorf("Original: %d wide, want 3000", o.Width)
-	}
+	eachShrinker(t, func(t *testing.T) {
+		p, out := prepareBytes(t, testJPEG(t, 3000, 1500, 1), "big.jpg", PrepareOptions{MaxSide: 1000})
+		if p.Width != 1000 || p.Height != 500 {
+			t.Errorf("downscaled to %d × %d, want 1000 × 500", p.Width, p.Height)
+		}
+		if m := metadataIn(t, out); len(m) > 0 {
+			t.Errorf("metadata left: %v", m)
+		}
+		o, _ := prepareBytes(t, testJPEG(t, 3000, 1500, 1), "big.jpg", PrepareOptions{MaxSide: 1000, Original: true})
+		if o.Width != 3000 {
+			t.Errorf("Original: %d wide, want 3000", o.Width)
+		}
+	})
 }
 
 // pngWith is a w × h PNG with a text chunk and an eXIf chunk before IEND.
@@ -294,21 +298,43 @@ func pngChunkTypes(data []byte) []string {
 }
 
 func TestThumbnail(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "p.jpg")
-	if err := os.WriteFile(src, testJPEG(t, 1200, 600, 6), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(dir, "thumbs", "1.jpg")
-	w, h, err := Thumbnail(src, dst, 480)
-	if err != nil || w != 240 || h != 480 {
-		t.Fatalf("thumbnail %d × %d, %v; want 240 × 480 (turned upright, fitted)", w, h, err)
-	}
-	before, _ := os.Stat(dst)
-	if w2, h2, err := Thumbnail(src, dst, 480); err != nil || w2 != w || h2 != h {
-		t.Errorf("second call: %d × %d, %v", w2, h2, err)
-	}
-	if after, _ := os.Stat(dst); !after.ModTime().Equal(before.ModTime()) {
-		t.Error("the thumbnail was made again")
-	}
+	eachShrinker(t, func(t *testing.T) {
+		dir := t.TempDir()
+		src := filepath.Join(dir, "p.jpg")
+		if err := os.WriteFile(src, testJPEG(t, 1200, 600, 6), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, "thumbs", "1.jpg")
+		w, h, err := Thumbnail(src, dst, 480)
+		if err != nil || w != 240 || h != 480 {
+			t.Fatalf("thumbnail %d × %d, %v; want 240 × 480 (turned upright, fitted)", w, h, err)
+		}
+		before, _ := os.Stat(dst)
+		if w2, h2, err := Thumbnail(src, dst, 480); err != nil || w2 != w || h2 != h {
+			t.Errorf("second call: %d × %d, %v", w2, h2, err)
+		}
+		if after, _ := os.Stat(dst); !after.ModTime().Equal(before.ModTime()) {
+			t.Error("the thumbnail was made again")
+		}
+	})
+}
+
+// eachShrinker runs fn with libvips' vipsthumbnail (required under
+// CI=true: make deps installs it) and with the Go fallback.
+func eachShrinker(t *testing.T, fn func(t *testing.T)) {
+	installed := vipsthumbnailPath
+	t.Run("vipsthumbnail", func(t *testing.T) {
+		if installed == "" {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("vipsthumbnail is not installed (Debian package libvips-tools); make deps installs it")
+			}
+			t.Skip("vipsthumbnail is not installed (make deps installs it)")
+		}
+		fn(t)
+	})
+	t.Run("go", func(t *testing.T) {
+		vipsthumbnailPath = ""
+		defer func() { vipsthumbnailPath = installed }()
+		fn(t)
+	})
 }
