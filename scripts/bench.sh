@@ -8,6 +8,7 @@
 #      CONTACTS_N=7             runs per case in the contacts benchmark
 #      CHAT_ROUNDS=5            timed rounds of the chat burst and catch-up benchmarks
 #      CHAT_SERVER=both         servers of the chat burst and catch-up: prosody, ejabberd or both
+#      MEDIA_ROUNDS=7           timed rounds of each media case
 #      PYTHON=/usr/bin/python3  the Python with slixmpp (Debian's python3-slixmpp, not a pyenv one)
 #      GO=go                    the go command
 set -euo pipefail
@@ -49,7 +50,15 @@ bench_chat() {
   "$GO" run ./bench/chat -rounds "${CHAT_ROUNDS:-5}" -server "${CHAT_SERVER:-both}" -python "$PYTHON" -data "$OUT/chat-data"
 }
 
-BENCHES=(login contacts chat)
+# media: files, each beside its baseline in one run: the thumbnail of a 12-megapixel photo against
+# vipsthumbnail itself (goal <= 1.5 x and < 150 ms, Go's own decoder shown beside), the upload of a 9 MB
+# file to an XEP-0363 slot of an isolated Prosody against curl -T (goal >= 0.9 x its throughput), and a
+# 12-megapixel photo from SendFile to "sent" (goal < 1 s).
+bench_media() {
+  "$GO" run ./bench/media -rounds "${MEDIA_ROUNDS:-7}"
+}
+
+BENCHES=(login contacts chat media)
 
 # --- runner -----------------------------------------------------------------------------------------
 

@@ -39,6 +39,15 @@ func Shrinker() string {
 	return "go"
 }
 
+// UseGoShrinker makes pictures shrink in Go even where vipsthumbnail is
+// installed (for benchmarks that measure both); it returns a function
+// that restores the choice. Not safe while pictures are being shrunk.
+func UseGoShrinker() (restore func()) {
+	old := vipsthumbnailPath
+	vipsthumbnailPath = ""
+	return func() { vipsthumbnailPath = old }
+}
+
 // shrinkJPEG writes the picture at src to dst (a .jpg path, written whole
 // or not at all) as a JPEG of the given quality, at most maxSide pixels on
 // its longest side (never enlarged), upright, without metadata. The
