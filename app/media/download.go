@@ -175,6 +175,14 @@ func describe(path string) (Fetched, error) {
 			return Fetched{}, err
 		}
 		f.Width, f.Height = w, h
+		if f.MediaType == "image/gif" {
+			if _, err := file.Seek(0, io.SeekStart); err != nil {
+				return Fetched{}, err
+			}
+			if err := checkAnimation(file, w, h); err != nil {
+				return Fetched{}, err
+			}
+		}
 	}
 	return f, nil
 }

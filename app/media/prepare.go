@@ -94,7 +94,11 @@ func Prepare(src, dir string, opts PrepareOptions) (Prepared, error) {
 			p.MediaType = "image/jpeg"
 			p.Name = strings.TrimSuffix(p.Name, filepath.Ext(p.Name)) + ".jpg"
 		}
-	case "image/gif", "image/webp":
+	case "image/gif":
+		if p.Width, p.Height, err = imageSize(data); err == nil {
+			err = checkAnimation(bytes.NewReader(data), p.Width, p.Height)
+		}
+	case "image/webp":
 		p.Width, p.Height, err = imageSize(data)
 	}
 	if err != nil {
