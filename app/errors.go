@@ -273,6 +273,8 @@ func fileMessage(err error) (string, bool) {
 		return "Your server does not offer file sharing (XEP-0363 HTTP upload), so files cannot be sent.", true
 	case errors.Is(err, media.ErrImageTooLarge):
 		return "The picture is too large to open safely (over 50 megapixels).", true
+	case errors.Is(err, ErrCancelled):
+		return "You cancelled sending this file.", true
 	case errors.Is(err, media.ErrTooManyFrames):
 		return "The animation has too many frames to show safely.", true
 	case errors.Is(err, media.ErrSlotRefused):

@@ -134,3 +134,49 @@ func TestUploadSurvivesSIGKILL(t *testing.T) {
 	}
 	receivedOnce(t, b, a.JID, data)
 }
+
+// TestCancelAndRetryAFile: cancelling an upload under way marks the
+// message failed as cancelled and sends nothing; Retry sends it once.
+func TestCancelAndRetryAFile(t *testing.T) {
+	srv := apptest.Shared(t)
+	a := srv.NewChatAccount(t, "upcancel")
+	b := srv.NewChatAccount(t, "upcancelpeer")
+	b.Start(t)
+	a.Start(t)
+	a.Befriend(t, b.JID)
+	cs := a.Chats()
+	path, data := randomFile(t, 6<<20)
+	started := make(chan struct{}, 1)
+	unsub := cs.Subscribe(func(ch app.ChatChange) {
+		for _, tr := range ch.Transfers {
+			if tr.Done > 0 && tr.Done < tr.Total {
+				select {
+				case started <- struct{}{}:
+				default:
+				}
+			}
+		}
+	})
+	m, err := cs.SendFile(chatCtx(t), b.JID, path, media.PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	unsub()
+	if err := cs.CancelFile(chatCtx(t), m.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := waitHistory(t, cs, b.JID, "the file failed as cancelled", func(msgs []store.Message) bool {
+		return len(msgs) == 1 && msgs[0].State == store.StateFailed
+	})
+	if got[0].Error != app.UserMessage(app.ErrCancelled) {
+		t.Errorf("the failure says %q", got[0].Error)
+	}
+	if err := cs.Retry(chatCtx(t), got[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.Send(chatCtx(t), b.JID, "sentinel"); err != nil {
+		t.Fatal(err)
+	}
+	receivedOnce(t, b, a.JID, data)
+}

@@ -106,7 +106,7 @@ type outbox struct {
 	// stateChanged sets a message's delivery state and tells the views.
 	stateChanged func(st *store.Store, peer, id string, s store.State, why string)
 	// files: uploading the files of outFile items (outbox_files.go).
-	files fileUploads
+	files *fileUploads
 	// spawn runs a flush started by submit (the service waits for it).
 	spawn func(func())
 

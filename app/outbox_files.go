@@ -35,9 +35,28 @@ type fileUploads struct {
 	// progressed is told of every step of an upload (message row id,
 	// conversation): the chat service notifies the views.
 	progressed func(id int64, peer string, t Transfer)
+
+	mu      sync.Mutex
+	running map[int64]context.CancelFunc // uploads under way, by message row id
 }
 
-func newFileUploads() fileUploads { return fileUploads{http: media.NewHTTPClient()} }
+func newFileUploads() *fileUploads {
+	return &fileUploads{http: media.NewHTTPClient(), running: map[int64]context.CancelFunc{}}
+}
+
+// ErrCancelled: the user cancelled the file's upload.
+var ErrCancelled = errors.New("you cancelled sending this file")
+
+// cancel stops message id's upload if it runs (true), else false.
+func (f *fileUploads) cancel(id int64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	stop, ok := f.running[id]
+	if ok {
+		stop()
+	}
+	return ok
+}
 
 // readyFile makes an outFile item ready to write: read again from the
 // history (ready is false when it is gone or no longer queued), and
@@ -56,6 +75,9 @@ func (o *outbox) readyFile(ctx context.Context, client *xmppclient.Client, st *s
 	if err != nil {
 		if ctx.Err() != nil {
 			return cur, false, err // the session ended: the next one uploads it
+		}
+		if errors.Is(err, context.Canceled) {
+			err = ErrCancelled // by the user: the session goes on
 		}
 		o.log.Warn("file not sent", "id", cur.id(), "err", err)
 		o.stateChanged(st, cur.msg.Conversation, cur.msg.MessageID, store.StateFailed, UserMessage(err))
@@ -90,6 +112,16 @@ func (o *outbox) upload(ctx context.Context, client *xmppclient.Client, it outIt
 		return "", err
 	}
 	id, peer := it.msg.ID, it.msg.Conversation
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	o.files.mu.Lock()
+	o.files.running[id] = stop
+	o.files.mu.Unlock()
+	defer func() {
+		o.files.mu.Lock()
+		delete(o.files.running, id)
+		o.files.mu.Unlock()
+	}()
 	progress := func(done, total int64) {
 		if o.files.progressed != nil {
 			o.files.progressed(id, peer, Transfer{Done: done, Total: total})
@@ -108,6 +140,28 @@ func fileStanza(m store.Message) xmppclient.OutgoingMessage {
 	o := textStanza(m)
 	o.Body, o.OOBURL = m.Attachment.URL, m.Attachment.URL
 	return o
+}
+
+// CancelFile stops sending message id's file: an upload under way ends,
+// and the message (ours, queued) is marked failed ("cancelled"); Retry
+// sends it again.
+func (c *ChatService) CancelFile(ctx context.Context, id int64) error {
+	st, err := c.history()
+	if err != nil {
+		return err
+	}
+	if c.out.files.cancel(id) {
+		return nil // the upload ends and marks it failed
+	}
+	m, err := st.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if m.Direction != store.Out || m.Attachment == nil || m.State != store.StateQueued {
+		return errors.New("this file is not waiting to be sent")
+	}
+	c.setState(st, m.Conversation, m.MessageID, store.StateFailed, UserMessage(ErrCancelled))
+	return nil
 }
 
 // transfers are the files on their way, by message row id, for the views

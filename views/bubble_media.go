@@ -9,6 +9,7 @@
 package views
 
 import (
+	"fmt"
 	"image/color"
 	"io"
 	"net/url"
@@ -153,6 +154,9 @@ func (rv *chatRowView) setMedia(lay *bubbleLayout, col func(fyne.ThemeColorName)
 	rv.picBg.FillColor = withAlpha(col(theme.ColorNameForeground), 0x10)
 	rv.picBg.Show()
 	img, why := v.thumbs.get(rv.msg.ID)
+	if t, ok := v.c.transfers[rv.msg.ID]; ok && t.Total > 0 && rv.msg.Direction == store.Out {
+		why = fmt.Sprintf("Sending… %d%%", t.Done*100/t.Total)
+	}
 	if img != nil {
 		rv.pic.Image = img
 		rv.pic.Show()

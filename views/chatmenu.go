@@ -26,6 +26,12 @@ func (v *chatView) openLink(link string) {
 	}
 }
 
+// cancelFile stops sending one of our files (Retry sends it again).
+func (v *chatView) cancelFile(m store.Message) {
+	svc, ctx := v.c.svc, v.c.ctx
+	inBackgroundErr(v.c.do, func() error { return svc.CancelFile(ctx, m.ID) }, v.c.sayFailure("Could not cancel"))
+}
+
 // retry sends a failed message again.
 func (v *chatView) retry(m store.Message) {
 	svc, ctx := v.c.svc, v.c.ctx
@@ -43,6 +49,12 @@ func (v *chatView) showMenu(m store.Message, at fyne.Position) {
 			items = append(items, &fyne.MenuItem{Label: "Edit", Icon: theme.DocumentCreateIcon(), Action: func() { v.c.startEdit(m) }})
 		}
 		items = append(items, &fyne.MenuItem{Label: "Retract…", Icon: theme.DeleteIcon(), Action: func() { v.confirmRetract(m) }})
+	}
+	if m.Direction == store.Out && m.State == store.StateQueued && m.Attachment != nil {
+		items = append(items, &fyne.MenuItem{Label: "Cancel sending", Icon: theme.CancelIcon(), Action: func() { v.cancelFile(m) }})
+	}
+	if m.Attachment != nil && m.Attachment.LocalPath != "" {
+		items = append(items, &fyne.MenuItem{Label: "Save as…", Icon: theme.DocumentSaveIcon(), Action: func() { v.saveFile(m) }})
 	}
 	if m.Direction == store.Out && m.State == store.StateFailed {
 		items = append(items, &fyne.MenuItem{Label: "Why not sent…", Icon: theme.WarningIcon(), Action: func() { showFailure(v, m) }},

@@ -57,6 +57,7 @@ type ChatService interface {
 	Fetch(ctx context.Context, id int64, asked bool) (store.Attachment, error)
 	Thumbnail(ctx context.Context, id int64) (string, error)
 	Preview(ctx context.Context, id int64) (string, error)
+	CancelFile(ctx context.Context, id int64) error
 
 	ChatOpened(peer string)
 	ChatLeft(peer string)
