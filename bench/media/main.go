@@ -105,7 +105,9 @@ func timeRounds(rounds int, fn func() error) ([]time.Duration, error) {
 
 func median(ds []time.Duration) time.Duration { return ds[len(ds)/2] }
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms" }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+}
 
 func verdict(ok bool) string {
 	if ok {
