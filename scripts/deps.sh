@@ -29,6 +29,7 @@ REQUIRED_PKGS=(
   pulseaudio pulseaudio-utils                                   # headless audio for voice tests
   go-sendxmpp                                                   # a real peer that shares files (HTTP upload)
   libvips-tools                                                 # vipsthumbnail: thumbnails, photos downscaled
+  xclip                                                         # pictures pasted from the X clipboard
 )
 OPTIONAL_PKGS=(
   ejabberd erlang-p1-sqlite3                                    # second real server (interop tests)

@@ -1,6 +1,7 @@
 // Sending files from the chats tab: the attach button opens the file
 // picker (behind ChatsOptions.PickFile, so tests pick without a dialog),
-// and files dropped on the window come the same way; then a preview with
+// files dropped on the window and files or a picture pasted into the
+// composer come the same way; then a preview with
 // the picture (or the files' names and sizes), "Send at full size" for
 // photos, Send and Cancel. Preparing and queueing run off the UI
 // goroutine, one file after the other; the bubbles show the uploads.
@@ -9,6 +10,7 @@ package views
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,8 +73,76 @@ type attachPreview struct {
 	send     *widget.Button
 }
 
-// previewFiles shows paths before sending them to peer.
-func (c *ChatsView) previewFiles(peer string, paths []string) {
+// paste takes a paste into the composer: copied files (file: URIs or
+// paths in the clipboard's text) are offered for sending; with no text on
+// the clipboard, a picture on it is (read off the UI goroutine); anything
+// else is pasted as text (false).
+func (c *ChatsView) paste() bool {
+	peer := c.chat.peer
+	if peer == "" {
+		return false
+	}
+	text := strings.TrimSpace(fyne.CurrentApp().Clipboard().Content())
+	if text != "" {
+		paths := copiedFiles(text)
+		if len(paths) == 0 {
+			return false
+		}
+		c.previewFiles(peer, paths)
+		return true
+	}
+	read := c.opts.ClipboardImage
+	inBackground(c.do, func() (string, error) {
+		png, err := read(c.ctx)
+		if err != nil {
+			return "", err
+		}
+		f, err := os.CreateTemp("", "parley-pasted-*.png")
+		if err != nil {
+			return "", err
+		}
+		_, err = f.Write(png)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return f.Name(), err
+	}, func(path string, err error) {
+		if err == nil {
+			c.previewFiles(peer, []string{path}, func() { os.Remove(path) })
+		}
+	})
+	return true
+}
+
+// copiedFiles are the files a clipboard text names, one per line, as
+// file: URIs or absolute paths of existing files (nil when it is other
+// text).
+func copiedFiles(text string) []string {
+	var paths []string
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if u, err := url.Parse(line); err == nil && u.Scheme == "file" {
+			line = u.Path
+		}
+		if line == "" || !filepath.IsAbs(line) {
+			return nil
+		}
+		if st, err := os.Stat(line); err != nil || !st.Mode().IsRegular() {
+			return nil
+		}
+		paths = append(paths, line)
+	}
+	return paths
+}
+
+// previewFiles shows paths before sending them to peer; done, if given,
+// runs once they are sent or the preview is cancelled.
+func (c *ChatsView) previewFiles(peer string, paths []string, done ...func()) {
+	finish := func() {
+		for _, fn := range done {
+			fn()
+		}
+	}
 	var names []string
 	for _, path := range paths {
 		st, err := os.Stat(path)
@@ -100,7 +170,10 @@ func (c *ChatsView) previewFiles(peer string, paths []string) {
 	if !pictures {
 		p.original.Hide()
 	}
-	cancel := widget.NewButton("Cancel", func() { p.dlg.Hide() })
+	cancel := widget.NewButton("Cancel", func() {
+		p.dlg.Hide()
+		finish()
+	})
 	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), func() {
 		p.dlg.Hide()
 		opts := media.PrepareOptions{Original: p.original.Checked}
@@ -115,6 +188,7 @@ func (c *ChatsView) previewFiles(peer string, paths []string) {
 			}
 			return errors.Join(errs...)
 		}, func(err error) {
+			finish()        // the files are prepared (copied) by now
 			if err != nil { // each line already in words
 				c.setStatus("Could not send "+strings.ReplaceAll(err.Error(), "\n", "; "), widget.DangerImportance)
 			}

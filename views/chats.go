@@ -89,6 +89,9 @@ type ChatsOptions struct {
 	// PickFile asks the person for a file to send and calls picked with
 	// its path (nil: Fyne's file dialog).
 	PickFile func(win fyne.Window, picked func(path string))
+	// ClipboardImage reads a picture from the system clipboard (nil:
+	// media.ClipboardImage; Fyne's clipboard holds text only).
+	ClipboardImage func(ctx context.Context) ([]byte, error)
 	// Unfocused starts the view as if its window had lost the focus (the
 	// app left the foreground before the login that makes the view).
 	Unfocused bool
@@ -191,6 +194,9 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	if c.opts.PickFile == nil {
 		c.opts.PickFile = pickFile
 	}
+	if c.opts.ClipboardImage == nil {
+		c.opts.ClipboardImage = media.ClipboardImage
+	}
 	if c.opts.NotifyDelay <= 0 {
 		c.opts.NotifyDelay = time.Second
 	}
@@ -238,6 +244,7 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	c.composer.onSend = c.send
 	c.composer.onEditLast = c.editLast
 	c.composer.onEscape = c.escape
+	c.composer.onPaste = c.paste
 	c.composer.OnChanged = c.composerChanged
 	c.sendBtn = widget.NewButtonWithIcon("", theme.MailSendIcon(), c.send)
 	c.sendBtn.Importance = widget.HighImportance

@@ -1,6 +1,6 @@
 // The composer: a multi-line entry where Enter sends, Shift+Enter starts a
-// new line, Up in an empty composer edits the last own message and Escape
-// cancels that edit. Sending, editing and chat states are the chats view's
+// new line, Up in an empty composer edits the last own message, Escape
+// cancels that edit, and pasting files or a picture offers to send them. Sending, editing and chat states are the chats view's
 // business (chats.go); this widget only turns keys into those calls.
 package views
 
@@ -18,6 +18,7 @@ type composer struct {
 	onSend     func()      // Enter
 	onEditLast func() bool // Up in an empty composer; false: nothing to edit
 	onEscape   func() bool // Escape; false: not handled
+	onPaste    func() bool // Ctrl+V; false: paste the clipboard's text as usual
 }
 
 func newComposer() *composer {
@@ -73,6 +74,15 @@ func (c *composer) TypedKey(ev *fyne.KeyEvent) {
 		}
 	}
 	c.Entry.TypedKey(ev)
+}
+
+// TypedShortcut gives a paste to onPaste first (files or a picture on the
+// clipboard are sent, not pasted as text).
+func (c *composer) TypedShortcut(s fyne.Shortcut) {
+	if _, ok := s.(*fyne.ShortcutPaste); ok && c.onPaste != nil && c.onPaste() {
+		return
+	}
+	c.Entry.TypedShortcut(s)
 }
 
 // setText replaces the text and puts the cursor at its end.

@@ -8,6 +8,7 @@ package views
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"image"
 	"image/color"
@@ -140,6 +141,55 @@ func TestSendAndShowPictures(t *testing.T) {
 			}
 		}
 		return err == nil && files == 3
+	})
+
+	// Pasting a copied file, then a picture (the clipboard's picture is read
+	// by media.ClipboardImage, tested on a real X clipboard in app/media;
+	// here a stand-in hands over the PNG it would read).
+	copied := writePicture(t, 40, 40)
+	var shot bytes.Buffer
+	if err := png.Encode(&shot, image.NewRGBA(image.Rect(0, 0, 50, 30))); err != nil {
+		t.Fatal(err)
+	}
+	for i, setup := range []func(){
+		func() { fyne.CurrentApp().Clipboard().SetContent("file://" + copied) },
+		func() {
+			fyne.CurrentApp().Clipboard().SetContent("")
+			h.v.opts.ClipboardImage = func(context.Context) ([]byte, error) { return shot.Bytes(), nil }
+		},
+	} {
+		h.ui.do(func() {
+			setup()
+			h.v.attachDlg = nil
+			h.v.composer.TypedShortcut(&fyne.ShortcutPaste{Clipboard: fyne.CurrentApp().Clipboard()})
+		})
+		h.wait("the preview of what was pasted", func() bool { return h.v.attachDlg != nil })
+		h.ui.do(func() {
+			if h.v.composer.Text != "" {
+				t.Errorf("the paste put %q into the composer", h.v.composer.Text)
+			}
+			test.Tap(h.v.attachDlg.send)
+		})
+		want := 4 + i
+		waitCond(t, "Bob receiving what was pasted", func() bool {
+			msgs, err := apptest.History(ctxFor(t), bob.Svc.Chats(), me.JID)
+			files := 0
+			for _, m := range msgs {
+				if m.Attachment != nil && m.Attachment.URL != "" && m.Direction == store.In {
+					files++
+				}
+			}
+			return err == nil && files == want
+		})
+	}
+	// Text is still pasted as text.
+	h.ui.do(func() {
+		fyne.CurrentApp().Clipboard().SetContent("plain words")
+		h.v.composer.TypedShortcut(&fyne.ShortcutPaste{Clipboard: fyne.CurrentApp().Clipboard()})
+		if h.v.composer.Text != "plain words" {
+			t.Errorf("pasting text gave the composer %q", h.v.composer.Text)
+		}
+		h.v.composer.SetText("")
 	})
 
 	// A stranger's: behind a click.
