@@ -46,6 +46,21 @@ func writePicture(t *testing.T, w, h int) string {
 	return path
 }
 
+// filesFrom counts the files a has received from peer (-1 on an error).
+func filesFrom(t *testing.T, a *apptest.Account, peer string) int {
+	msgs, err := apptest.History(ctxFor(t), a.Svc.Chats(), peer)
+	if err != nil {
+		return -1
+	}
+	n := 0
+	for _, m := range msgs {
+		if m.Attachment != nil && m.Attachment.URL != "" && m.Direction == store.In {
+			n++
+		}
+	}
+	return n
+}
+
 // pictureRows are the rows on screen showing a picture box.
 func (h *chatsHarness) pictureRows() []shownChatRow {
 	var out []shownChatRow
@@ -132,16 +147,7 @@ func TestSendAndShowPictures(t *testing.T) {
 	})
 	h.wait("the preview of two files", func() bool { return h.v.attachDlg != nil })
 	h.ui.do(func() { test.Tap(h.v.attachDlg.send) })
-	waitCond(t, "Bob receiving the two dropped pictures", func() bool {
-		msgs, err := apptest.History(ctxFor(t), bob.Svc.Chats(), me.JID)
-		files := 0
-		for _, m := range msgs {
-			if m.Attachment != nil && m.Attachment.URL != "" && m.Direction == store.In {
-				files++
-			}
-		}
-		return err == nil && files == 3
-	})
+	waitCond(t, "Bob receiving the two dropped pictures", func() bool { return filesFrom(t, bob, me.JID) == 3 })
 
 	// Pasting a copied file, then a picture (the clipboard's picture is read
 	// by media.ClipboardImage, tested on a real X clipboard in app/media;
@@ -171,16 +177,7 @@ func TestSendAndShowPictures(t *testing.T) {
 			test.Tap(h.v.attachDlg.send)
 		})
 		want := 4 + i
-		waitCond(t, "Bob receiving what was pasted", func() bool {
-			msgs, err := apptest.History(ctxFor(t), bob.Svc.Chats(), me.JID)
-			files := 0
-			for _, m := range msgs {
-				if m.Attachment != nil && m.Attachment.URL != "" && m.Direction == store.In {
-					files++
-				}
-			}
-			return err == nil && files == want
-		})
+		waitCond(t, "Bob receiving what was pasted", func() bool { return filesFrom(t, bob, me.JID) == want })
 	}
 	// Text is still pasted as text.
 	h.ui.do(func() {
