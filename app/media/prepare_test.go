@@ -299,7 +299,11 @@ func pngChunkTypes(data []byte) []string {
 
 func TestThumbnail(t *testing.T) {
 	eachShrinker(t, func(t *testing.T) {
-		dir := t.TempDir()
+		t.Chdir(t.TempDir()) // relative paths too (vipsthumbnail took them from the input's folder)
+		dir := "rel"
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
 		src := filepath.Join(dir, "p.jpg")
 		if err := os.WriteFile(src, testJPEG(t, 1200, 600, 6), 0o600); err != nil {
 			t.Fatal(err)

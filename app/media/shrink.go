@@ -68,6 +68,12 @@ func shrinkJPEG(src, dst string, maxSide, quality int) error {
 }
 
 func vipsShrink(src, dst string, maxSide, quality int) error {
+	// vipsthumbnail writes a relative output path beside the input, not
+	// in the working directory.
+	dst, err := filepath.Abs(dst)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), shrinkTimeout)
 	defer cancel()
 	// "WxH>": only ever shrink. vipsthumbnail turns the picture upright by
