@@ -15,8 +15,8 @@ import (
 	"parley/app/media"
 )
 
-// ThumbSide is the longest side of a thumbnail, in pixels (twice what a
-// bubble shows, for high-density screens).
+// ThumbSide is the longest side of a thumbnail when the caller names none,
+// in pixels (what a bubble shows on a screen of scale 2).
 const ThumbSide = 480
 
 // ThumbDir is the folder of a profile holding thumbnails.
@@ -71,10 +71,15 @@ func (c *ChatService) Preview(ctx context.Context, id int64) (string, error) {
 	return dst, nil
 }
 
-// Thumbnail returns the path of the thumbnail of message id's picture,
-// fetching the picture first when it may be fetched without asking (see
-// Fetch for the refusals).
-func (c *ChatService) Thumbnail(ctx context.Context, id int64) (string, error) {
+// Thumbnail returns the path of the thumbnail of message id's picture, at
+// most side pixels on its longest side (0: ThumbSide; one file is kept per
+// size asked for, so a bubble's thumbnail is drawn as it is), fetching the
+// picture first when it may be fetched without asking (see Fetch for the
+// refusals).
+func (c *ChatService) Thumbnail(ctx context.Context, id int64, side int) (string, error) {
+	if side <= 0 {
+		side = ThumbSide
+	}
 	a, err := c.Fetch(ctx, id, false)
 	if err != nil {
 		return "", err
@@ -83,9 +88,9 @@ func (c *ChatService) Thumbnail(ctx context.Context, id int64) (string, error) {
 		return "", ErrNotAPicture
 	}
 	c.mu.Lock()
-	dst := filepath.Join(c.dir, ThumbDir, fmt.Sprintf("%d.jpg", id))
+	dst := filepath.Join(c.dir, ThumbDir, fmt.Sprintf("%d-%d.jpg", id, side))
 	c.mu.Unlock()
-	if _, _, err := media.Thumbnail(a.LocalPath, dst, ThumbSide); err != nil {
+	if _, _, err := media.Thumbnail(a.LocalPath, dst, side); err != nil {
 		return "", err
 	}
 	return dst, nil

@@ -153,7 +153,8 @@ func (rv *chatRowView) setMedia(lay *bubbleLayout, col func(fyne.ThemeColorName)
 	}
 	rv.picBg.FillColor = withAlpha(col(theme.ColorNameForeground), 0x10)
 	rv.picBg.Show()
-	img, why := v.thumbs.get(rv.msg.ID)
+	scale := v.c.win.Canvas().Scale()
+	img, why := v.thumbs.get(rv.msg.ID, int(lay.media.w*scale+0.5), int(lay.media.h*scale+0.5))
 	if t, ok := v.c.transfers[rv.msg.ID]; ok && t.Total > 0 && rv.msg.Direction == store.Out {
 		why = fmt.Sprintf("Sending… %d%%", t.Done*100/t.Total)
 	}

@@ -55,7 +55,7 @@ type ChatService interface {
 	DismissRequest(ctx context.Context, peer string) error
 	SendFile(ctx context.Context, peer, path string, opts media.PrepareOptions) (store.Message, error)
 	Fetch(ctx context.Context, id int64, asked bool) (store.Attachment, error)
-	Thumbnail(ctx context.Context, id int64) (string, error)
+	Thumbnail(ctx context.Context, id int64, side int) (string, error)
 	Preview(ctx context.Context, id int64) (string, error)
 	CancelFile(ctx context.Context, id int64) error
 
@@ -421,6 +421,10 @@ func (c *ChatsView) applyConversations(convs []store.Conversation) {
 	}
 	c.maybeMarkRead()
 }
+
+// PicturesLoading is how many thumbnails the rows shown have asked for
+// and not got yet (0: the pictures on screen are shown); for benchmarks.
+func (c *ChatsView) PicturesLoading() int { return c.chat.thumbs.loading() }
 
 // Unread is the unread total shown.
 func (c *ChatsView) Unread() int { return c.unread }

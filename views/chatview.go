@@ -322,6 +322,7 @@ func (v *chatView) rebuild(a anchor) {
 		v.showStatus("No messages yet. Say hello!")
 	}
 	v.newList(a)
+	v.preloadThumbs(a)
 }
 
 // newList builds a List over the rows with all heights set (cheap while it

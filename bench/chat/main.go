@@ -31,6 +31,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/signal"
@@ -66,7 +67,7 @@ type options struct {
 }
 
 func main() {
-	only := flag.String("only", "burst,catchup,open,search,memory", "comma-separated sections to run")
+	only := flag.String("only", "burst,catchup,open,search,pictures,memory", "comma-separated sections to run")
 	var o options
 	flag.IntVar(&o.rounds, "rounds", 5, "timed rounds of the burst and catch-up benchmarks (after one untimed warm-up)")
 	flag.StringVar(&o.server, "server", "both", "servers for the burst and the catch-up: prosody, ejabberd or both")
@@ -88,13 +89,14 @@ func main() {
 	defer stop()
 	defer xmpptest.Cleanup()
 	sections := map[string]func(context.Context, options) error{
-		"burst": benchBurst, "catchup": benchCatchUp, "open": benchOpen, "search": benchSearch, "memory": benchMemory,
+		"burst": benchBurst, "catchup": benchCatchUp, "open": benchOpen, "search": benchSearch, "pictures": benchPictures,
+		"memory": benchMemory,
 	}
 	failed := false
 	for _, name := range strings.Split(*only, ",") {
 		run, ok := sections[strings.TrimSpace(name)]
 		if !ok {
-			fmt.Fprintf(os.Stderr, "chat bench: no section %q (have burst, catchup, open, search, memory)\n", name)
+			fmt.Fprintf(os.Stderr, "chat bench: no section %q (have burst, catchup, open, search, pictures, memory)\n", name)
 			os.Exit(2)
 		}
 		if err := run(ctx, o); err != nil {
@@ -254,22 +256,22 @@ func machine() string {
 
 // copyDir copies the regular files of a profile folder (not recursively: a profile is flat).
 func copyDir(src, dst string) error {
-	if err := os.MkdirAll(dst, 0o700); err != nil {
-		return err
-	}
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		if err := copyFile(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
 			return err
 		}
-	}
-	return nil
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(filepath.Join(dst, rel), 0o700)
+		case d.Type().IsRegular():
+			return copyFile(path, filepath.Join(dst, rel))
+		}
+		return nil
+	})
 }
 
 func copyFile(src, dst string) error {

@@ -76,9 +76,14 @@ func benchMemory(ctx context.Context, o options) error {
 	type memCase struct {
 		name, user, from, uri string
 	}
+	pics, err := picturesProfile(ctx, o.data)
+	if err != nil {
+		return err
+	}
 	cases := []memCase{
 		{"empty profile, logged in (baseline)", "memempty", "", "xmpp:nobody@example.org"},
 		{fmt.Sprintf("history of %s messages, the chat with %s (%s messages) open", thousands(genTotal), bigPeer, thousands(genBig)), "membig", big, "xmpp:" + bigPeer},
+		{fmt.Sprintf("a chat of %d pictures open (thumbnails cached)", picsCount), "mempics", pics, "xmpp:" + picsPeer},
 	}
 	fmt.Fprintln(os.Stderr, "chat bench: memory: the real app under Xvfb")
 	type row struct {
@@ -116,6 +121,9 @@ func benchMemory(ctx context.Context, o options) error {
 	fmt.Printf("### Resident memory with the %s-message chat open (the real app under Xvfb)\n\n", thousands(genBig))
 	fmt.Printf("**Goal:** under 200 MB. **%s:** %.0f MB resident (%.0f MB anonymous, %.0f MB file-backed), %.0f MB more than the empty profile.\n\n",
 		verdict(bigRSS < 200*1024), mb(bigRSS), mb(rows[1].kb["RssAnon"]), mb(rows[1].kb["RssFile"]+rows[1].kb["RssShmem"]), mb(bigRSS-rows[0].kb["VmRSS"]))
+	picsRSS := rows[2].kb["VmRSS"]
+	fmt.Printf("**Goal (#11):** with a chat of %d pictures open, under 250 MB. **%s:** %.0f MB resident (%.0f MB more than the empty profile).\n\n",
+		picsCount, verdict(picsRSS < 250*1024), mb(picsRSS), mb(picsRSS-rows[0].kb["VmRSS"]))
 	fmt.Println("| profile | VmRSS | anonymous | file-backed | VmHWM (peak) |")
 	fmt.Println("|---|---:|---:|---:|---:|")
 	for _, r := range rows {
@@ -125,7 +133,7 @@ func benchMemory(ctx context.Context, o options) error {
 	fmt.Printf("\nRead %s after the app logged in (remembered password) and opened the chat of its xmpp: URI, "+
 		"1280x800x24 Xvfb screen, Fyne's GL driver on Mesa's software renderer.", fmtDur(o.memSettle))
 	if o.memShots != "" {
-		fmt.Printf(" Screenshots: %s-0.png, %s-1.png.", o.memShots, o.memShots)
+		fmt.Printf(" Screenshots: %s-0.png to %s-%d.png.", o.memShots, o.memShots, len(rows)-1)
 	}
 	fmt.Printf(" Machine: %s.\n\n", machine())
 	return nil
