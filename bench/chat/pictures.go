@@ -208,7 +208,7 @@ func benchPictures(ctx context.Context, o options) error {
 	if missed > 0 {
 		fmt.Printf("(%d thumbnails of the first screen were asked for only when drawn.)\n\n", missed)
 	}
-	fmt.Printf("Fyne's test driver (software painter), 900x650 window; a frame is one scroll of a third of the window and its paint (Capture); the thumbnails (480 px JPEG, cached on disk) are read and decoded off the UI goroutine. %d picture messages each way alternating, with a text every tenth. Machine: %s.\n\n", picsCount, machine())
+	fmt.Printf("Fyne's test driver (software painter), 900x650 window; a frame is one scroll of a third of the window and its paint (Capture); the thumbnails (JPEGs of the boxes' size, 240 × 180, cached on disk) are read and decoded off the UI goroutine. %d picture messages each way alternating, with a text every tenth. Machine: %s.\n\n", picsCount, machine())
 	return nil
 }
 
