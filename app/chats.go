@@ -92,6 +92,7 @@ type ChatService struct {
 	mu       sync.Mutex
 	st       *store.Store
 	dir      string
+	profile  *Profile // its settings (files: FileSettings)
 	account  string // own bare JID
 	client   *xmppclient.Client
 	sessCtx  context.Context
@@ -266,7 +267,7 @@ func (c *ChatService) useProfile(p *Profile, account string) error {
 	c.out.learnLastOut(st)
 	c.chat.forgetDrafts()
 	c.mu.Lock()
-	c.st, c.dir, c.account = st, p.Dir(), account
+	c.st, c.dir, c.account, c.profile = st, p.Dir(), account, p
 	c.mu.Unlock()
 	c.waitForOrphans() // corrections a previous run left waiting
 	return nil

@@ -21,9 +21,9 @@ import (
 
 // Defaults of fetching.
 const (
-	DefaultAutoFetchLimit = 10 << 20 // fetched without asking, from contacts
-	DefaultCacheSize      = 1 << 30  // the cache of fetched files
-	maxFetches            = 3        // at once
+	DefaultAutoFetchLimit = 10_000_000 // fetched without asking, from contacts (10 MB)
+	DefaultCacheSize      = 1 << 30    // the cache of fetched files
+	maxFetches            = 3          // at once
 )
 
 // CacheDir is the folder of a profile holding fetched files.
@@ -32,6 +32,9 @@ var CacheDir = filepath.Join("cache", "files")
 // ErrNotFromContact: the file comes from someone not in the roster, so it
 // is fetched only when the user asks.
 var ErrNotFromContact = errors.New("files from people who are not in your contacts are downloaded only when you ask")
+
+// ErrAutoFetchOff: the account's settings fetch no file without asking.
+var ErrAutoFetchOff = errors.New("automatic downloads are off: files are downloaded when you click")
 
 // fetcher is the chat service's part for fetching: the limits, the files
 // being fetched (one fetch per message at a time) and the slots.
@@ -53,6 +56,31 @@ func newFetcher(autoLimit, cacheSize int64) *fetcher {
 	}
 	return &fetcher{autoLimit: autoLimit, cacheSize: cacheSize, running: map[int64]chan struct{}{},
 		slots: make(chan struct{}, maxFetches), cache: media.Cache{MaxBytes: cacheSize, HTTP: media.NewHTTPClient()}}
+}
+
+// fileSettings are the account's file settings (zero without a profile).
+func (c *ChatService) fileSettings() FileSettings {
+	c.mu.Lock()
+	p := c.profile
+	c.mu.Unlock()
+	if p == nil {
+		return FileSettings{}
+	}
+	return p.Settings().Files
+}
+
+// limits are the automatic fetch limit and the cache's cap: the account's
+// settings, else the service's options. An automatic limit of -1 fetches
+// nothing without asking.
+func (f *fetcher) limits(s FileSettings) (auto, cache int64) {
+	auto, cache = f.autoLimit, f.cacheSize
+	if s.AutoFetchLimit != 0 {
+		auto = s.AutoFetchLimit
+	}
+	if s.CacheSize > 0 {
+		cache = s.CacheSize
+	}
+	return auto, cache
 }
 
 // Fetch makes the file of message id local and returns its attachment as
@@ -84,6 +112,9 @@ func (c *ChatService) Fetch(ctx context.Context, id int64, asked bool) (store.At
 		}
 		if !asked && m.Direction == store.In && (c.inRoster == nil || !c.inRoster(m.Conversation)) {
 			return *a, ErrNotFromContact
+		}
+		if auto, _ := f.limits(c.fileSettings()); !asked && auto < 0 {
+			return *a, ErrAutoFetchOff
 		}
 		f.mu.Lock()
 		wait, busy := f.running[id]
@@ -118,11 +149,12 @@ func (c *ChatService) fetchNow(ctx context.Context, st *store.Store, m store.Mes
 	case <-ctx.Done():
 		return a, ctx.Err()
 	}
-	limit := f.autoLimit
+	limit, cacheSize := f.limits(c.fileSettings())
 	if asked {
-		limit = f.cacheSize
+		limit = cacheSize
 	}
 	cache := f.cache
+	cache.MaxBytes = cacheSize
 	c.mu.Lock()
 	cache.Dir = filepath.Join(c.dir, CacheDir)
 	c.mu.Unlock()

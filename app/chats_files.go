@@ -31,8 +31,15 @@ func (c *ChatService) SendFile(ctx context.Context, peer, path string, opts medi
 		return store.Message{}, err
 	}
 	c.mu.Lock()
-	dir := c.dir
+	dir, profile := c.dir, c.profile
 	c.mu.Unlock()
+	if profile != nil { // the account's settings, unless the caller chose
+		fs := profile.Settings().Files
+		opts.KeepMetadata = opts.KeepMetadata || fs.KeepMetadata
+		if opts.MaxSide == 0 {
+			opts.MaxSide = fs.MaxSide
+		}
+	}
 	limit := int64(0)
 	if client := c.currentClient(); client != nil {
 		if svc, err := client.UploadService(ctx); err == nil {

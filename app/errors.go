@@ -283,6 +283,8 @@ func fileMessage(err error) (string, bool) {
 		return "This is an encrypted file (OMEMO), which Parley cannot open yet.", true
 	case errors.Is(err, media.ErrNotFetchable):
 		return "Parley downloads only http and https links; this file's link is neither, so it was not fetched.", true
+	case errors.Is(err, ErrAutoFetchOff):
+		return "Automatic downloads are off: click to download.", true
 	case errors.Is(err, ErrNotFromContact):
 		return "The sender is not in your contacts: their files are downloaded only when you click.", true
 	}

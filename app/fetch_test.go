@@ -7,8 +7,12 @@ package app_test
 import (
 	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"parley/app"
@@ -115,4 +119,65 @@ func TestFileFromGoSendxmpp(t *testing.T) {
 	if !bytes.Equal(data, want) || got.Width != 90 {
 		t.Errorf("fetched %+v: %d bytes, want the %d go-sendxmpp sent", got, len(data), len(want))
 	}
+}
+
+// TestLargeFileNotFetchedByItself: a contact's 50 MB file (its server
+// announces the size) is not fetched without asking, and nothing of it is
+// read; with automatic downloads off in the account's settings, not even
+// a small one is.
+func TestLargeFileNotFetchedByItself(t *testing.T) {
+	srv := apptest.Shared(t)
+	me := srv.NewChatAccount(t, "bigfetch")
+	me.Start(t)
+	slixJID, slixPass := srv.NewUser(t, "bigslix")
+	me.Befriend(t, slixJID)
+	slix := srv.Slixmpp(t, slixJID, slixPass)
+	var sent atomic.Int64
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big.jpg" {
+			w.Header().Set("Content-Length", strconv.Itoa(50_000_000))
+			n, _ := w.Write(make([]byte, 64<<10)) // what a server sends before the client stops it
+			sent.Add(int64(n))
+			return
+		}
+		_, _ = w.Write(photoBytes(t))
+	}))
+	defer files.Close()
+	for _, u := range []string{files.URL + "/big.jpg", files.URL + "/small.jpg"} {
+		if err := slix.SendFile(me.JID, u, u, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := waitHistory(t, me.Chats(), slixJID, "the two files", func(msgs []store.Message) bool { return len(msgs) == 2 })
+	ctx := chatCtx(t)
+	_, err := me.Chats().Fetch(ctx, msgs[0].ID, false)
+	var tl *media.TooLargeError
+	if !errors.As(err, &tl) || tl.Size != 50_000_000 {
+		t.Errorf("the 50 MB file fetched without asking: %v", err)
+	}
+	if m, _ := me.Chats().Message(ctx, msgs[0].ID); m.Attachment.LocalPath != "" || m.Attachment.State != store.AttachmentRemote {
+		t.Errorf("after the refusal: %+v", m.Attachment)
+	}
+	if got := app.UserMessage(err); got != "This file is 50 MB, more than 10 MB: it is downloaded only when you click." {
+		t.Errorf("the refusal says %q", got)
+	}
+	// Off in the settings: the small one waits for a click too.
+	if err := me.Svc.Profile().Update(func(s *app.AccountSettings) { s.Files.AutoFetchLimit = -1 }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := me.Chats().Fetch(ctx, msgs[1].ID, false); !errors.Is(err, app.ErrAutoFetchOff) {
+		t.Errorf("with automatic downloads off: %v", err)
+	}
+	if a, err := me.Chats().Fetch(ctx, msgs[1].ID, true); err != nil || a.State != store.AttachmentDownloaded {
+		t.Errorf("asked for: %+v, %v", a, err)
+	}
+}
+
+// photoBytes is a small JPEG.
+func photoBytes(t *testing.T) []byte {
+	data, err := os.ReadFile(photoWithGPS(t, t.TempDir(), 32, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -61,6 +61,22 @@ type AccountSettings struct {
 	// this account (a private or test server); relative paths are relative
 	// to the profile folder.
 	CAFile string `json:"ca_file,omitempty"`
+	// Files say how files are sent and fetched.
+	Files FileSettings `json:"files,omitempty"`
+}
+
+// FileSettings say how files are sent and fetched (zero values: the
+// defaults). The settings window edits them.
+type FileSettings struct {
+	// AutoFetchLimit is the largest file from a contact fetched without
+	// asking, in bytes (0: DefaultAutoFetchLimit; -1: none is).
+	AutoFetchLimit int64 `json:"auto_fetch_limit,omitempty"`
+	// CacheSize caps the fetched files kept, in bytes (0: DefaultCacheSize).
+	CacheSize int64 `json:"cache_size,omitempty"`
+	// KeepMetadata sends photos with their location and camera metadata.
+	KeepMetadata bool `json:"keep_metadata,omitempty"`
+	// MaxSide is the longest side photos are downscaled to (0: 2560).
+	MaxSide int `json:"max_side,omitempty"`
 }
 
 // Profile is one account's folder. Its methods are safe for concurrent use.

@@ -143,7 +143,7 @@ func thumbNote(err error) string {
 	switch {
 	case err == nil:
 		return ""
-	case errors.Is(err, app.ErrNotFromContact):
+	case errors.Is(err, app.ErrNotFromContact), errors.Is(err, app.ErrAutoFetchOff):
 		return "Click to download"
 	case errors.As(err, &tl):
 		if tl.Size > 0 {
