@@ -93,7 +93,7 @@ type ChatService struct {
 	st       *store.Store
 	dir      string
 	profile  *Profile // its settings (files: FileSettings)
-	account  string // own bare JID
+	account  string   // own bare JID
 	client   *xmppclient.Client
 	sessCtx  context.Context
 	sessStop context.CancelFunc

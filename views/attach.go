@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -27,9 +28,13 @@ import (
 	"parley/app/store"
 )
 
-// pickFile is the default ChatsOptions.PickFile: Fyne's file dialog.
-func pickFile(win fyne.Window, picked func(path string)) {
-	dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
+// pictureExtensions are what the picture picker shows.
+var pictureExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".webp", ".JPG", ".JPEG", ".PNG", ".GIF", ".WEBP"}
+
+// pickFile is the default ChatsOptions.PickFile: Fyne's file dialog,
+// showing pictures only or all files.
+func pickFile(win fyne.Window, pictures bool, picked func(path string)) {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil || r == nil {
 			return
 		}
@@ -37,15 +42,24 @@ func pickFile(win fyne.Window, picked func(path string)) {
 		r.Close()
 		picked(path)
 	}, win)
+	if pictures {
+		d.SetFilter(storage.NewExtensionFileFilter(pictureExtensions))
+	}
+	d.Show()
 }
 
-// attach asks for a file to send to the open chat.
+// attach offers to send a picture or any file to the open chat.
 func (c *ChatsView) attach() {
 	peer := c.chat.peer
 	if peer == "" {
 		return
 	}
-	c.opts.PickFile(c.win, func(path string) { c.previewFiles(peer, []string{path}) })
+	pick := func(pictures bool) func() {
+		return func() { c.opts.PickFile(c.win, pictures, func(path string) { c.previewFiles(peer, []string{path}) }) }
+	}
+	c.attachMenu = fyne.NewMenu("", fyne.NewMenuItem("Picture…", pick(true)), fyne.NewMenuItem("File…", pick(false)))
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(c.attachBtn)
+	widget.ShowPopUpMenuAtPosition(c.attachMenu, c.win.Canvas(), pos.AddXY(0, -2*c.attachBtn.Size().Height))
 }
 
 // dropped takes files dropped on the window (Fyne's SetOnDropped).
@@ -69,6 +83,7 @@ func (c *ChatsView) dropped(_ fyne.Position, uris []fyne.URI) {
 // attachPreview is the dialog shown before a file is sent.
 type attachPreview struct {
 	dlg      *dialog.CustomDialog
+	caption  *widget.Entry
 	original *widget.Check
 	send     *widget.Button
 }
@@ -166,6 +181,8 @@ func (c *ChatsView) previewFiles(peer string, paths []string, done ...func()) {
 		img.SetMinSize(fyne.NewSize(320, 220))
 		shown = img
 	}
+	p.caption = widget.NewEntry()
+	p.caption.SetPlaceHolder("Add a caption (sent after the file)")
 	p.original = widget.NewCheck("Send at full size", nil)
 	if !pictures {
 		p.original.Hide()
@@ -177,6 +194,7 @@ func (c *ChatsView) previewFiles(peer string, paths []string, done ...func()) {
 	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), func() {
 		p.dlg.Hide()
 		opts := media.PrepareOptions{Original: p.original.Checked}
+		caption := strings.TrimSpace(p.caption.Text)
 		c.chat.followOwn()
 		svc, ctx := c.svc, c.ctx
 		inBackgroundErr(c.do, func() error { // in order, one after the other
@@ -188,7 +206,10 @@ func (c *ChatsView) previewFiles(peer string, paths []string, done ...func()) {
 			}
 			return errors.Join(errs...)
 		}, func(err error) {
-			finish()        // the files are prepared (copied) by now
+			finish()           // the files are prepared (copied) by now
+			if caption != "" { // after the files, as Conversations sends one
+				c.svc.SendMessage(peer, caption, c.failedSend(peer, caption))
+			}
 			if err != nil { // each line already in words
 				c.setStatus("Could not send "+strings.ReplaceAll(err.Error(), "\n", "; "), widget.DangerImportance)
 			}
@@ -200,7 +221,7 @@ func (c *ChatsView) previewFiles(peer string, paths []string, done ...func()) {
 		title = fmt.Sprintf("Send %d files to %s", len(paths), c.displayName(peer))
 	}
 	p.dlg = dialog.NewCustomWithoutButtons(title,
-		container.NewBorder(nil, container.NewVBox(list, p.original), nil, nil, shown), c.win)
+		container.NewBorder(nil, container.NewVBox(list, p.caption, p.original), nil, nil, shown), c.win)
 	p.dlg.SetButtons([]fyne.CanvasObject{cancel, p.send})
 	c.attachDlg = p
 	p.dlg.Show()

@@ -88,7 +88,7 @@ type ChatsOptions struct {
 	NotifyDelay time.Duration
 	// PickFile asks the person for a file to send and calls picked with
 	// its path (nil: Fyne's file dialog).
-	PickFile func(win fyne.Window, picked func(path string))
+	PickFile func(win fyne.Window, pictures bool, picked func(path string))
 	// ClipboardImage reads a picture from the system clipboard (nil:
 	// media.ClipboardImage; Fyne's clipboard holds text only).
 	ClipboardImage func(ctx context.Context) ([]byte, error)
@@ -147,6 +147,7 @@ type ChatsView struct {
 	sendBtn     *widget.Button
 	attachBtn   *widget.Button
 	attachDlg   *attachPreview // the last file preview shown (attach.go)
+	attachMenu  *fyne.Menu     // Picture… / File… (attach.go)
 	newChatBtn  *widget.Button
 	newChat     *newChatDialog
 	syncLabel   *widget.Label

@@ -76,15 +76,21 @@ func (c *ChatsView) send() {
 	c.chat.followOwn()
 	c.setStatus("", widget.MediumImportance)
 	// In order with the chat states; it empties the draft.
-	c.svc.SendMessage(peer, text, func(err error) {
+	c.svc.SendMessage(peer, text, c.failedSend(peer, text))
+	c.list.list.Refresh()
+}
+
+// failedSend is what a failed send of text to peer does: it says why and
+// puts the text back in an empty composer of that chat.
+func (c *ChatsView) failedSend(peer, text string) func(error) {
+	return func(err error) {
 		c.do(func() {
 			c.setStatus("Could not send the message: "+app.UserMessage(err), widget.DangerImportance)
 			if c.chat.peer == peer && c.composer.Text == "" {
 				c.setComposerText(text)
 			}
 		})
-	})
-	c.list.list.Refresh()
+	}
 }
 
 // editLast starts editing the last own message (Up in an empty composer).

@@ -83,14 +83,30 @@ func TestSendAndShowPictures(t *testing.T) {
 
 	picked := writePicture(t, 300, 200)
 	h.ui.do(func() {
-		h.v.opts.PickFile = func(_ fyne.Window, done func(string)) { done(picked) }
+		h.v.opts.PickFile = func(_ fyne.Window, pictures bool, done func(string)) {
+			if !pictures {
+				t.Error("Picture… opened the picker of all files")
+			}
+			done(picked)
+		}
 		test.Tap(h.v.attachBtn)
+		if h.v.attachMenu == nil || len(h.v.attachMenu.Items) != 2 {
+			t.Fatal("no Picture… / File… menu")
+		}
+		h.v.attachMenu.Items[0].Action()
 	})
 	h.wait("the preview", func() bool { return h.v.attachDlg != nil })
-	h.ui.do(func() { test.Tap(h.v.attachDlg.send) })
-	waitCond(t, "Bob receiving the picture", func() bool {
+	h.ui.do(func() {
+		test.Type(h.v.attachDlg.caption, "the view from the top")
+		test.Tap(h.v.attachDlg.send)
+	})
+	waitCond(t, "Bob receiving the picture, then its caption", func() bool {
 		m, ok := lastMessage(t, bob.Svc, me.JID)
-		return ok && m.Attachment != nil && m.Attachment.URL != ""
+		if !ok || m.Body != "the view from the top" {
+			return false
+		}
+		msgs, _ := apptest.History(ctxFor(t), bob.Svc.Chats(), me.JID)
+		return len(msgs) == 2 && msgs[0].Attachment != nil && msgs[0].Attachment.URL != ""
 	})
 	h.wait("our picture's thumbnail", func() bool {
 		rows := h.pictureRows()
