@@ -92,6 +92,9 @@ type ChatsOptions struct {
 	// ClipboardImage reads a picture from the system clipboard (nil:
 	// media.ClipboardImage; Fyne's clipboard holds text only).
 	ClipboardImage func(ctx context.Context) ([]byte, error)
+	// CopyImage puts the picture file at path on the system clipboard
+	// (nil: media.CopyImage).
+	CopyImage func(ctx context.Context, path string) error
 	// Unfocused starts the view as if its window had lost the focus (the
 	// app left the foreground before the login that makes the view).
 	Unfocused bool
@@ -197,6 +200,9 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	}
 	if c.opts.ClipboardImage == nil {
 		c.opts.ClipboardImage = media.ClipboardImage
+	}
+	if c.opts.CopyImage == nil {
+		c.opts.CopyImage = media.CopyImage
 	}
 	if c.opts.NotifyDelay <= 0 {
 		c.opts.NotifyDelay = time.Second

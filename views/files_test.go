@@ -3,7 +3,9 @@
 // picks a file: the dialog itself is Fyne's) leads to a preview, Send
 // uploads it and the peer gets it; our picture and the peer's show as
 // thumbnails in boxes of their proportions; a stranger's picture waits
-// behind "Click to download", and a click fetches it.
+// behind "Click to download", and a click fetches it; the viewer moves,
+// zooms, copies and closes. Pictures from real peers (slixmpp's OOB,
+// go-sendxmpp's upload, a Dino-style XEP-0447 share) show too.
 package views
 
 import (
@@ -14,17 +16,24 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 
+	"parley/app"
 	"parley/app/apptest"
 	"parley/app/media"
 	"parley/app/store"
+	"parley/xmppclient/xmpptest"
 )
 
 // writePicture writes a w × h JPEG and returns its path.
@@ -150,7 +159,26 @@ func TestSendAndShowPictures(t *testing.T) {
 		if pv.zoom <= 0 {
 			t.Error("+ did not zoom")
 		}
-		key(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	})
+	// Copy hands the shown picture's file to the clipboard (media.CopyImage,
+	// tested on a real X clipboard in app/media).
+	copiedPic := make(chan string, 1)
+	h.ui.do(func() {
+		h.v.opts.CopyImage = func(_ context.Context, path string) error { copiedPic <- path; return nil }
+		h.v.chat.viewer.copy()
+	})
+	select {
+	case path := <-copiedPic:
+		if want := h.v.chat.viewer.pics[1].Attachment.LocalPath; path != want || want == "" {
+			t.Errorf("copied %q, want the shown picture %q", path, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Copy did not copy")
+	}
+	h.wait("the viewer saying it copied", func() bool { return strings.HasSuffix(h.v.chat.viewer.title.Text, " — copied") })
+	h.ui.do(func() {
+		pv := h.v.chat.viewer
+		pv.v.c.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 		if h.v.chat.viewer != nil || pv.pop.Visible() {
 			t.Error("Escape did not close the viewer")
 		}
@@ -278,4 +306,62 @@ func TestDinoFileShowsBeforeDownload(t *testing.T) {
 			t.Errorf("the box is %v × %v, want 240 × 180 (4096 × 3072 fitted)", m.w, m.h)
 		}
 	})
+}
+
+// TestPeerPicturesShowInline: pictures from real peers who are contacts,
+// one sent by slixmpp as XEP-0066 OOB (body == URL, served over HTTP on
+// loopback) and one shared by go-sendxmpp through the server's HTTP
+// upload, show as thumbnails in their chats by themselves.
+func TestPeerPicturesShowInline(t *testing.T) {
+	srv := apptest.Shared(t)
+	me := srv.LogIn(t, "uipeerpics")
+	slixJID, slixPass := srv.NewUser(t, "uipicslix")
+	gosxJID, gosxPass := srv.NewUser(t, "uipicgosx")
+	ctx := ctxFor(t)
+	for _, peer := range []string{slixJID, gosxJID} {
+		if err := me.Contacts().Add(ctx, peer, "", "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apptest.WaitContacts(t, me.Contacts(), "both peers on the roster", waitFor, func(s app.ContactsSnapshot) bool {
+		_, a := apptest.FindContact(s, slixJID)
+		_, b := apptest.FindContact(s, gosxJID)
+		return a && b
+	})
+
+	beach, err := os.ReadFile(writePicture(t, 480, 270))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/beach.jpg" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		_, _ = w.Write(beach)
+	}))
+	t.Cleanup(files.Close)
+	url := files.URL + "/beach.jpg"
+	if err := srv.Slixmpp(t, slixJID, slixPass).SendFile(me.JID, url, url, ""); err != nil {
+		t.Fatal(err)
+	}
+	xmpptest.GoSendxmppFile(t, srv.Harness(), strings.SplitN(gosxJID, "@", 2)[0], gosxPass, me.JID, writePicture(t, 200, 400))
+
+	h := openChats(t, me.Svc, fyne.NewSize(900, 700), false)
+	for _, c := range []struct {
+		peer string
+		w, h float32
+	}{{slixJID, 240, 135}, {gosxJID, 120, 240}} {
+		h.ui.do(func() { h.v.Open(c.peer, "") })
+		h.wait("the thumbnail of "+c.peer+"'s picture", func() bool {
+			rows := h.pictureRows()
+			return h.v.chat.peer == c.peer && len(rows) == 1 && rows[0].view.pic.Visible() && rows[0].view.pic.Image != nil
+		})
+		h.ui.do(func() {
+			if m := h.pictureRows()[0].view.row.lay.media; math.Abs(float64(m.w-c.w)) > 0.5 || math.Abs(float64(m.h-c.h)) > 0.5 {
+				t.Errorf("%s's picture's box is %v × %v, want %v × %v", c.peer, m.w, m.h, c.w, c.h)
+			}
+		})
+	}
 }

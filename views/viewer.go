@@ -1,7 +1,7 @@
 // The picture viewer: a click on a picture in the chat opens it over the
 // window, fitted to it; zoom in and out (or back to fit), the previous and
 // next picture of the chat (fetched when moved to: moving there is asking
-// for it), Save as…, Close. Keyboard: Escape closes, Left and Right move,
+// for it), Save as…, Copy (to the clipboard), Close. Keyboard: Escape closes, Left and Right move,
 // + and - zoom, 0 fits.
 package views
 
@@ -58,7 +58,7 @@ func (v *chatView) openViewer(m store.Message) {
 	bar := container.NewBorder(nil, nil,
 		container.NewHBox(btn(theme.NavigateBackIcon(), func() { pv.move(-1) }), btn(theme.NavigateNextIcon(), func() { pv.move(1) })),
 		container.NewHBox(btn(theme.ZoomOutIcon(), func() { pv.zoomBy(1 / 1.5) }), btn(theme.ZoomFitIcon(), pv.fit),
-			btn(theme.ZoomInIcon(), func() { pv.zoomBy(1.5) }), btn(theme.DocumentSaveIcon(), pv.save),
+			btn(theme.ZoomInIcon(), func() { pv.zoomBy(1.5) }), btn(theme.DocumentSaveIcon(), pv.save), btn(theme.ContentCopyIcon(), pv.copy),
 			btn(theme.CancelIcon(), pv.close)),
 		pv.title)
 	pv.body = container.NewStack()
@@ -77,7 +77,7 @@ func (v *chatView) openViewer(m store.Message) {
 func (pv *pictureViewer) show() {
 	m := pv.pics[pv.at]
 	a := m.Attachment
-	pv.title.SetText(fmt.Sprintf("%s — %d of %d", fileName(a), pv.at+1, len(pv.pics)))
+	pv.title.SetText(pv.caption())
 	if a.LocalPath == "" {
 		pv.fetch(pv.at)
 		return
@@ -148,6 +148,32 @@ func (pv *pictureViewer) fit() {
 
 // save asks where to save a copy.
 func (pv *pictureViewer) save() { pv.v.saveFile(pv.pics[pv.at]) }
+
+// caption is the title: the picture's name and place in the chat.
+func (pv *pictureViewer) caption() string {
+	return fmt.Sprintf("%s — %d of %d", fileName(pv.pics[pv.at].Attachment), pv.at+1, len(pv.pics))
+}
+
+// copy puts the shown picture on the system clipboard (as PNG: decoding
+// a photo takes a moment, so it is done away from the UI) and says so in
+// the title.
+func (pv *pictureViewer) copy() {
+	a := pv.pics[pv.at].Attachment
+	if a.LocalPath == "" {
+		return // still loading
+	}
+	at, copyImage, ctx := pv.at, pv.v.c.opts.CopyImage, pv.v.c.ctx
+	inBackgroundErr(pv.v.c.do, func() error { return copyImage(ctx, a.LocalPath) }, func(err error) {
+		if pv.at != at || pv.v.viewer != pv {
+			return
+		}
+		if err != nil {
+			pv.title.SetText(pv.caption() + " — could not copy: " + app.UserMessage(err))
+			return
+		}
+		pv.title.SetText(pv.caption() + " — copied")
+	})
+}
 
 // close closes the viewer and gives the keyboard back.
 func (pv *pictureViewer) close() {

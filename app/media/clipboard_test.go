@@ -82,3 +82,42 @@ func TestClipboardImage(t *testing.T) {
 		t.Errorf("text on the clipboard: %v, want ErrNoClipboardImage", err)
 	}
 }
+
+// TestCopyImage: a JPEG copied from the viewer is on the clipboard as a
+// PNG of the same picture, which is what ClipboardImage (and any other
+// application) reads back; a PNG goes as it is.
+func TestCopyImage(t *testing.T) {
+	xvfb(t)
+	dir := t.TempDir()
+	photo := filepath.Join(dir, "photo.jpg")
+	if err := os.WriteFile(photo, testJPEG(t, 30, 20, 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exec.Command("pkill", "-f", "xclip -selection clipboard -t image/png -i$").Run() })
+	if err := CopyImage(context.Background(), photo); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ClipboardImage(context.Background())
+	if err != nil {
+		t.Fatalf("reading the copied picture back: %v", err)
+	}
+	if w, h, err := imageSize(got); err != nil || w != 30 || h != 20 || Sniff(got) != "image/png" {
+		t.Fatalf("clipboard holds %s %d × %d (%v), want a 30 × 20 PNG", Sniff(got), w, h, err)
+	}
+
+	shot := filepath.Join(dir, "shot.png")
+	pic := pngWith(t, 12, 7, false)
+	if err := os.WriteFile(shot, pic, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := CopyImage(context.Background(), shot); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ClipboardImage(context.Background()); err != nil || !bytes.Equal(got, pic) {
+		t.Fatalf("a copied PNG came back as %d bytes (%v), want the %d of the file", len(got), err, len(pic))
+	}
+
+	if err := CopyImage(context.Background(), filepath.Join(dir, "missing.png")); err == nil {
+		t.Error("copying a missing file did not fail")
+	}
+}
