@@ -77,7 +77,7 @@ type ChatChange struct {
 	// shows: a message received but not saved (the disk is full, say).
 	Problem string
 	// Transfers are the files whose upload moved on, by message row id
-	// (the latest of each; Done == Total when finished).
+	// (the latest of each; Done == Total when it ended, whichever way).
 	Transfers map[int64]Transfer
 
 	peerSet map[string]bool // Peers as a set, while merging

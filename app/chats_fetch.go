@@ -161,7 +161,7 @@ func (c *ChatService) fetchNow(ctx context.Context, st *store.Store, m store.Mes
 	got, err := cache.Fetch(ctx, a.URL, limit, func(done, total int64) {
 		c.transferred(m.ID, m.Conversation, Transfer{Done: done, Total: total})
 	})
-	c.transferred(m.ID, m.Conversation, Transfer{Done: 1, Total: 1}) // ended
+	c.transferred(m.ID, m.Conversation, transferEnded)
 	var tooLarge *media.TooLargeError
 	switch {
 	case err == nil:

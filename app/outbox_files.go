@@ -28,6 +28,9 @@ type Transfer struct {
 	Done, Total int64
 }
 
+// transferEnded is told when a transfer is over, whichever way it ended.
+var transferEnded = Transfer{Done: 1, Total: 1}
+
 // fileUploads is the outbox's part for files: the HTTP client and the
 // uploads under way.
 type fileUploads struct {
@@ -127,6 +130,8 @@ func (o *outbox) upload(ctx context.Context, client *xmppclient.Client, it outIt
 			o.files.progressed(id, peer, Transfer{Done: done, Total: total})
 		}
 	}
+	// However it ends (sent, failed, cancelled), it is no longer on its way.
+	defer progress(transferEnded.Done, transferEnded.Total)
 	if err := media.Put(ctx, o.files.http, slot.PutURL, slot.PutHeaders, a.LocalPath, a.MediaType, progress); err != nil {
 		return "", err
 	}

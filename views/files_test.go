@@ -17,6 +17,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -364,4 +365,55 @@ func TestPeerPicturesShowInline(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPictureBubbleStates: a picture being sent says "Sending… n%" over
+// its thumbnail with a progress bar under it; cancelled, its bubble says
+// it was not sent and offers Retry; retried, it goes and the bar is gone.
+func TestPictureBubbleStates(t *testing.T) {
+	srv := apptest.Shared(t)
+	me := srv.LogIn(t, "uistatesme")
+	bob := srv.LogIn(t, "uistatesbob")
+	apptest.Befriend(t, me, bob, "")
+	h := openChats(t, me.Svc, fyne.NewSize(900, 700), false)
+	h.ui.do(func() { h.v.Open(bob.JID, "") })
+	h.wait("Bob's chat", func() bool { return h.v.chat.peer == bob.JID && h.v.chat.loaded })
+
+	// Noise does not compress: a PNG of some 6 MB, which the loopback
+	// upload takes a few seconds over (docs/benchmarks.md).
+	noise := image.NewNRGBA(image.Rect(0, 0, 1600, 1000))
+	r := rand.New(rand.NewPCG(7, 11))
+	for i := range noise.Pix {
+		noise.Pix[i] = byte(r.Uint32())
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.NoCompression}).Encode(&buf, noise); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "noise.png")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := me.Svc.Chats().SendFile(ctxFor(t), bob.JID, path, media.PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.wait("the picture sending, with its progress", func() bool {
+		rows := h.pictureRows()
+		return len(rows) == 1 && rows[0].view.picNote.Visible() && strings.HasPrefix(rows[0].view.picNote.Text, "Sending… ") &&
+			rows[0].view.bar.Visible() && rows[0].view.barFill.Visible()
+	})
+	h.ui.do(func() { h.v.chat.cancelFile(m) })
+	h.wait("the cancelled picture offering Retry", func() bool {
+		rows := h.pictureRows()
+		return len(rows) == 1 && strings.Contains(rows[0].meta, "Not sent: ") && strings.HasSuffix(rows[0].meta, retryWord) &&
+			!rows[0].view.bar.Visible()
+	})
+	h.ui.do(func() { h.v.chat.retry(h.pictureRows()[0].view.msg) })
+	waitCond(t, "Bob receiving the picture", func() bool { return filesFrom(t, bob, me.JID) == 1 })
+	h.wait("the picture sent, its bar gone", func() bool {
+		rows := h.pictureRows()
+		return len(rows) == 1 && !strings.Contains(rows[0].meta, "Not sent") && !rows[0].view.bar.Visible() &&
+			!rows[0].view.picNote.Visible() && rows[0].view.pic.Visible()
+	})
 }
