@@ -82,14 +82,21 @@ func (h *chatsHarness) pictureRows() []shownChatRow {
 	return out
 }
 
-func TestSendAndShowPictures(t *testing.T) {
-	srv := apptest.Shared(t)
-	me := srv.LogIn(t, "uifileme")
-	bob := srv.LogIn(t, "uifilebob")
+// chatWithBob logs in two friends, me and Bob (users named prefix+"me"
+// and prefix+"bob"), and opens Bob's chat in me's chats tab.
+func chatWithBob(t *testing.T, srv *apptest.Server, prefix string) (h *chatsHarness, me, bob *apptest.Account) {
+	me = srv.LogIn(t, prefix+"me")
+	bob = srv.LogIn(t, prefix+"bob")
 	apptest.Befriend(t, me, bob, "")
-	h := openChats(t, me.Svc, fyne.NewSize(900, 700), false)
+	h = openChats(t, me.Svc, fyne.NewSize(900, 700), false)
 	h.ui.do(func() { h.v.Open(bob.JID, "") })
 	h.wait("Bob's chat", func() bool { return h.v.chat.peer == bob.JID && h.v.chat.loaded })
+	return h, me, bob
+}
+
+func TestSendAndShowPictures(t *testing.T) {
+	srv := apptest.Shared(t)
+	h, me, bob := chatWithBob(t, srv, "uifile")
 
 	picked := writePicture(t, 300, 200)
 	h.ui.do(func() {
@@ -372,12 +379,7 @@ func TestPeerPicturesShowInline(t *testing.T) {
 // it was not sent and offers Retry; retried, it goes and the bar is gone.
 func TestPictureBubbleStates(t *testing.T) {
 	srv := apptest.Shared(t)
-	me := srv.LogIn(t, "uistatesme")
-	bob := srv.LogIn(t, "uistatesbob")
-	apptest.Befriend(t, me, bob, "")
-	h := openChats(t, me.Svc, fyne.NewSize(900, 700), false)
-	h.ui.do(func() { h.v.Open(bob.JID, "") })
-	h.wait("Bob's chat", func() bool { return h.v.chat.peer == bob.JID && h.v.chat.loaded })
+	h, me, bob := chatWithBob(t, srv, "uistates")
 
 	// Noise does not compress: a PNG of some 6 MB, which the loopback
 	// upload takes a few seconds over (docs/benchmarks.md).
