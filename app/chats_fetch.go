@@ -43,8 +43,27 @@ type fetcher struct {
 	cache                media.Cache // without Dir: each fetch sets the profile's
 
 	mu      sync.Mutex
-	running map[int64]chan struct{} // closed when that message's fetch ends
+	running map[int64]*fetchRun // by message row id
 	slots   chan struct{}
+}
+
+// fetchRun is one message's fetch under way.
+type fetchRun struct {
+	done      chan struct{} // closed when it ends
+	cancel    context.CancelFunc
+	cancelled bool // by the user (CancelFile)
+}
+
+// stop cancels the fetch of message id, if one runs (CancelFile).
+func (f *fetcher) stop(id int64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	run, ok := f.running[id]
+	if ok {
+		run.cancelled = true
+		run.cancel()
+	}
+	return ok
 }
 
 func newFetcher(autoLimit, cacheSize int64) *fetcher {
@@ -54,7 +73,7 @@ func newFetcher(autoLimit, cacheSize int64) *fetcher {
 	if cacheSize <= 0 {
 		cacheSize = DefaultCacheSize
 	}
-	return &fetcher{autoLimit: autoLimit, cacheSize: cacheSize, running: map[int64]chan struct{}{},
+	return &fetcher{autoLimit: autoLimit, cacheSize: cacheSize, running: map[int64]*fetchRun{},
 		slots: make(chan struct{}, maxFetches), cache: media.Cache{MaxBytes: cacheSize, HTTP: media.NewHTTPClient()}}
 }
 
@@ -117,21 +136,26 @@ func (c *ChatService) Fetch(ctx context.Context, id int64, asked bool) (store.At
 			return *a, ErrAutoFetchOff
 		}
 		f.mu.Lock()
-		wait, busy := f.running[id]
+		other, busy := f.running[id]
 		if !busy {
-			done := make(chan struct{})
-			f.running[id] = done
+			runCtx, cancel := context.WithCancel(ctx)
+			run := &fetchRun{done: make(chan struct{}), cancel: cancel}
+			f.running[id] = run
 			f.mu.Unlock()
-			got, err := c.fetchNow(ctx, st, m, asked)
+			got, err := c.fetchNow(runCtx, st, m, asked)
+			cancel()
 			f.mu.Lock()
 			delete(f.running, id)
+			if run.cancelled && err != nil {
+				err = ErrDownloadCancelled // nothing kept: a click fetches it again
+			}
 			f.mu.Unlock()
-			close(done)
+			close(run.done)
 			return got, err
 		}
 		f.mu.Unlock()
 		select { // another fetch of it runs: see what it did
-		case <-wait:
+		case <-other.done:
 		case <-ctx.Done():
 			return *a, ctx.Err()
 		}

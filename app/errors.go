@@ -275,6 +275,8 @@ func fileMessage(err error) (string, bool) {
 		return "The picture is too large to open safely (over 50 megapixels).", true
 	case errors.Is(err, ErrCancelled):
 		return "You cancelled sending this file.", true
+	case errors.Is(err, ErrDownloadCancelled):
+		return "You cancelled the download. Click the file to download it again.", true
 	case errors.Is(err, media.ErrTooManyFrames):
 		return "The animation has too many frames to show safely.", true
 	case errors.Is(err, media.ErrSlotRefused):

@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"parley/app"
 	"parley/app/apptest"
@@ -180,4 +182,74 @@ func photoBytes(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// TestCancelADownload: a download under way (a slow server's 5 MB file)
+// ends on CancelFile: Fetch says it was cancelled, nothing of it is kept
+// and the file waits for a click again; clicked again, it comes whole.
+func TestCancelADownload(t *testing.T) {
+	srv := apptest.Shared(t)
+	me := srv.NewChatAccount(t, "dlcancel")
+	me.Start(t)
+	slixJID, slixPass := srv.NewUser(t, "dlcancelslix")
+	slix := srv.Slixmpp(t, slixJID, slixPass)
+	photo := photoBytes(t)
+	var requests atomic.Int32
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) > 1 { // the second time, the whole file
+			_, _ = w.Write(photo)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(5_000_000))
+		// The first 128 kB (progress is told every 64 kB), then nothing
+		// until the client goes.
+		_, _ = w.Write(append(slices.Clone(photo), make([]byte, 128<<10)...))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer files.Close()
+	url := files.URL + "/slow.jpg"
+	if err := slix.SendFile(me.JID, url, url, ""); err != nil {
+		t.Fatal(err)
+	}
+	msgs := waitHistory(t, me.Chats(), slixJID, "the file", func(msgs []store.Message) bool { return len(msgs) == 1 })
+	cs, id := me.Chats(), msgs[0].ID
+	started := make(chan struct{}, 1)
+	unsub := cs.Subscribe(func(ch app.ChatChange) {
+		if tr, ok := ch.Transfers[id]; ok && tr.Done > 0 && tr.Done < tr.Total {
+			select {
+			case started <- struct{}{}:
+			default:
+			}
+		}
+	})
+	fetched := make(chan error, 1)
+	go func() {
+		_, err := cs.Fetch(chatCtx(t), id, true)
+		fetched <- err
+	}()
+	select {
+	case <-started:
+	case err := <-fetched:
+		t.Fatalf("the download ended before it was cancelled: %v", err)
+	case <-time.After(chatWait):
+		t.Fatal("the download never started")
+	}
+	unsub()
+	if err := cs.CancelFile(chatCtx(t), id); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-fetched; !errors.Is(err, app.ErrDownloadCancelled) {
+		t.Fatalf("the cancelled download returned %v", err)
+	}
+	if m, _ := cs.Message(chatCtx(t), id); m.Attachment.LocalPath != "" || m.Attachment.State != store.AttachmentRemote {
+		t.Errorf("after the cancel: %+v", m.Attachment)
+	}
+	if tr, ok := cs.Transfer(id); ok {
+		t.Errorf("the cancelled download is still on its way: %+v", tr)
+	}
+	a, err := cs.Fetch(chatCtx(t), id, true)
+	if data, _ := os.ReadFile(a.LocalPath); err != nil || !bytes.Equal(data, photo) {
+		t.Errorf("fetched again: %+v, %v (%d bytes, want %d)", a, err, len(data), len(photo))
+	}
 }

@@ -50,6 +50,9 @@ func newFileUploads() *fileUploads {
 // ErrCancelled: the user cancelled the file's upload.
 var ErrCancelled = errors.New("you cancelled sending this file")
 
+// ErrDownloadCancelled: the user cancelled the file's download.
+var ErrDownloadCancelled = errors.New("you cancelled the download")
+
 // cancel stops message id's upload if it runs (true), else false.
 func (f *fileUploads) cancel(id int64) bool {
 	f.mu.Lock()
@@ -149,7 +152,8 @@ func fileStanza(m store.Message) xmppclient.OutgoingMessage {
 
 // CancelFile stops sending message id's file: an upload under way ends,
 // and the message (ours, queued) is marked failed ("cancelled"); Retry
-// sends it again.
+// sends it again. A download under way of a received file ends too (its
+// Fetch returns ErrDownloadCancelled), keeping nothing: it can be fetched again.
 func (c *ChatService) CancelFile(ctx context.Context, id int64) error {
 	st, err := c.history()
 	if err != nil {
@@ -157,6 +161,9 @@ func (c *ChatService) CancelFile(ctx context.Context, id int64) error {
 	}
 	if c.out.files.cancel(id) {
 		return nil // the upload ends and marks it failed
+	}
+	if c.fetch.stop(id) {
+		return nil // the download ends, the file waits for a click again
 	}
 	m, err := st.Get(ctx, id)
 	if err != nil {

@@ -9,6 +9,7 @@
 package views
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
@@ -233,7 +234,7 @@ func (v *chatView) tapFile(m store.Message, link string) {
 		svc, ctx := v.c.svc, v.c.ctx
 		inBackground(v.c.do, func() (store.Attachment, error) { return svc.Fetch(ctx, m.ID, true) },
 			func(got store.Attachment, err error) {
-				if err != nil {
+				if err != nil && !errors.Is(err, app.ErrDownloadCancelled) {
 					v.c.sayFailure("Could not download " + fileName(a))(err)
 				}
 				v.thumbs.forget(m.ID) // a row shown meanwhile may have asked before the file was here

@@ -1,6 +1,7 @@
 // What the person can do with one message of the open chat: open a link
 // in it, retry it when it failed, and its menu (copy, select text, edit
-// the last one of ours, retract with confirmation, why it was not sent).
+// the last one of ours, retract with confirmation, why it was not sent,
+// cancel a file's upload or download, save a file).
 package views
 
 import (
@@ -26,7 +27,8 @@ func (v *chatView) openLink(link string) {
 	}
 }
 
-// cancelFile stops sending one of our files (Retry sends it again).
+// cancelFile stops sending one of our files (Retry sends it again), or
+// downloading a received one (a click fetches it again).
 func (v *chatView) cancelFile(m store.Message) {
 	svc, ctx := v.c.svc, v.c.ctx
 	inBackgroundErr(v.c.do, func() error { return svc.CancelFile(ctx, m.ID) }, v.c.sayFailure("Could not cancel"))
@@ -52,6 +54,9 @@ func (v *chatView) showMenu(m store.Message, at fyne.Position) {
 	}
 	if m.Direction == store.Out && m.State == store.StateQueued && m.Attachment != nil {
 		items = append(items, &fyne.MenuItem{Label: "Cancel sending", Icon: theme.CancelIcon(), Action: func() { v.cancelFile(m) }})
+	}
+	if _, downloading := v.c.transfers[m.ID]; downloading && m.Direction == store.In {
+		items = append(items, &fyne.MenuItem{Label: "Cancel download", Icon: theme.CancelIcon(), Action: func() { v.cancelFile(m) }})
 	}
 	if m.Attachment != nil && m.Attachment.LocalPath != "" {
 		items = append(items, &fyne.MenuItem{Label: "Save as…", Icon: theme.DocumentSaveIcon(), Action: func() { v.saveFile(m) }})

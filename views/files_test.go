@@ -419,3 +419,44 @@ func TestPictureBubbleStates(t *testing.T) {
 			!rows[0].view.picNote.Visible() && rows[0].view.pic.Visible()
 	})
 }
+
+// TestPictureDownloadStates: a stranger's picture clicked for shows its
+// download's progress bar; the download cancelled, it waits for a click
+// again with no error said.
+func TestPictureDownloadStates(t *testing.T) {
+	srv := apptest.Shared(t)
+	me := srv.LogIn(t, "uidlstates")
+	slixJID, slixPass := srv.NewUser(t, "uidlslix")
+	stalled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "5000000")
+		_, _ = w.Write(make([]byte, 256<<10)) // progress, then nothing until the client goes
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(stalled.Close)
+	url := stalled.URL + "/far.jpg"
+	if err := srv.Slixmpp(t, slixJID, slixPass).SendFile(me.JID, url, url, ""); err != nil {
+		t.Fatal(err)
+	}
+	h := openChats(t, me.Svc, fyne.NewSize(900, 700), false)
+	h.ui.do(func() { h.v.Open(slixJID, "") })
+	h.wait("the stranger's picture waiting for a click", func() bool {
+		rows := h.pictureRows()
+		return h.v.chat.peer == slixJID && len(rows) == 1 && rows[0].view.picNote.Text == "Click to download"
+	})
+	h.ui.do(func() { h.v.chat.tapFile(h.pictureRows()[0].view.msg, "") })
+	h.wait("the download's progress bar", func() bool {
+		rows := h.pictureRows()
+		return len(rows) == 1 && rows[0].view.bar.Visible() && rows[0].view.barFill.Visible()
+	})
+	h.ui.do(func() { h.v.chat.cancelFile(h.pictureRows()[0].view.msg) })
+	h.wait("the picture waiting for a click again", func() bool {
+		rows := h.pictureRows()
+		return len(rows) == 1 && !rows[0].view.bar.Visible() && rows[0].view.picNote.Text == "Click to download"
+	})
+	h.ui.do(func() {
+		if h.v.status.Text != "" {
+			t.Errorf("after the cancel the status says %q", h.v.status.Text)
+		}
+	})
+}
