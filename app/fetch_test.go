@@ -12,7 +12,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,7 +20,6 @@ import (
 	"parley/app/apptest"
 	"parley/app/media"
 	"parley/app/store"
-	"parley/xmppclient/xmpptest"
 )
 
 func TestFetchSharedFiles(t *testing.T) {
@@ -107,8 +105,7 @@ func TestFileFromGoSendxmpp(t *testing.T) {
 	user, pass := srv.NewUser(t, "gosx")
 	me.Befriend(t, user)
 	photo := photoWithGPS(t, t.TempDir(), 90, 60)
-	name := strings.SplitN(user, "@", 2)[0]
-	xmpptest.GoSendxmppFile(t, srv.Harness(), name, pass, me.JID, photo)
+	srv.GoSendxmppFile(t, user, pass, me.JID, photo)
 	msgs := waitHistory(t, me.Chats(), user, "go-sendxmpp's file", func(msgs []store.Message) bool {
 		return len(msgs) == 1 && msgs[0].Attachment != nil
 	})

@@ -34,7 +34,6 @@ import (
 	"parley/app/apptest"
 	"parley/app/media"
 	"parley/app/store"
-	"parley/xmppclient/xmpptest"
 )
 
 // writePicture writes a w × h JPEG and returns its path.
@@ -354,7 +353,7 @@ func TestPeerPicturesShowInline(t *testing.T) {
 	if err := srv.Slixmpp(t, slixJID, slixPass).SendFile(me.JID, url, url, ""); err != nil {
 		t.Fatal(err)
 	}
-	xmpptest.GoSendxmppFile(t, srv.Harness(), strings.SplitN(gosxJID, "@", 2)[0], gosxPass, me.JID, writePicture(t, 200, 400))
+	srv.GoSendxmppFile(t, gosxJID, gosxPass, me.JID, writePicture(t, 200, 400))
 
 	h := openChats(t, me.Svc, fyne.NewSize(900, 700), false)
 	for _, c := range []struct {

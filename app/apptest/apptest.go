@@ -296,6 +296,15 @@ func (s *Server) Slixmpp(t testing.TB, jid, password string) *xmpptest.SlixPeer 
 	return p
 }
 
+// GoSendxmppFile shares the file at path from jid (user@domain) to "to"
+// with go-sendxmpp, through the server's HTTP upload
+// (xmpptest.GoSendxmppFile).
+func (s *Server) GoSendxmppFile(t testing.TB, jid, password, to, path string) {
+	t.Helper()
+	user, _, _ := strings.Cut(jid, "@")
+	xmpptest.GoSendxmppFile(t, s.srv, user, password, to, path)
+}
+
 // FindRequest returns the pending request of jid from a snapshot.
 func FindRequest(snap app.ContactsSnapshot, jid string) (app.Request, bool) {
 	for _, r := range snap.Requests {
