@@ -100,10 +100,7 @@ func TestFetchSharedFiles(t *testing.T) {
 // upload arrives as a file and fetches whole.
 func TestFileFromGoSendxmpp(t *testing.T) {
 	srv := apptest.Shared(t)
-	me := srv.NewChatAccount(t, "gosxme")
-	me.Start(t)
-	user, pass := srv.NewUser(t, "gosx")
-	me.Befriend(t, user)
+	me, user, pass := withFriend(t, srv, "gosx")
 	photo := photoWithGPS(t, t.TempDir(), 90, 60)
 	srv.GoSendxmppFile(t, user, pass, me.JID, photo)
 	msgs := waitHistory(t, me.Chats(), user, "go-sendxmpp's file", func(msgs []store.Message) bool {
@@ -126,10 +123,7 @@ func TestFileFromGoSendxmpp(t *testing.T) {
 // a small one is.
 func TestLargeFileNotFetchedByItself(t *testing.T) {
 	srv := apptest.Shared(t)
-	me := srv.NewChatAccount(t, "bigfetch")
-	me.Start(t)
-	slixJID, slixPass := srv.NewUser(t, "bigslix")
-	me.Befriend(t, slixJID)
+	me, slixJID, slixPass := withFriend(t, srv, "bigfetch")
 	slix := srv.Slixmpp(t, slixJID, slixPass)
 	var sent atomic.Int64
 	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -211,15 +205,7 @@ func TestCancelADownload(t *testing.T) {
 	}
 	msgs := waitHistory(t, me.Chats(), slixJID, "the file", func(msgs []store.Message) bool { return len(msgs) == 1 })
 	cs, id := me.Chats(), msgs[0].ID
-	started := make(chan struct{}, 1)
-	unsub := cs.Subscribe(func(ch app.ChatChange) {
-		if tr, ok := ch.Transfers[id]; ok && tr.Done > 0 && tr.Done < tr.Total {
-			select {
-			case started <- struct{}{}:
-			default:
-			}
-		}
-	})
+	started := transferUnderWay(t, cs, id)
 	fetched := make(chan error, 1)
 	go func() {
 		_, err := cs.Fetch(chatCtx(t), id, true)
@@ -232,7 +218,6 @@ func TestCancelADownload(t *testing.T) {
 	case <-time.After(chatWait):
 		t.Fatal("the download never started")
 	}
-	unsub()
 	if err := cs.CancelFile(chatCtx(t), id); err != nil {
 		t.Fatal(err)
 	}

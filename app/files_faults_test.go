@@ -11,12 +11,24 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"parley/app"
 	"parley/app/apptest"
 	"parley/app/media"
 	"parley/app/store"
 )
+
+// withFriend starts a chat account (users named prefix and prefix+"peer")
+// with a new user on its roster, for a real peer client to log in as.
+func withFriend(t *testing.T, srv *apptest.Server, prefix string) (me *apptest.ChatAccount, peer, peerPass string) {
+	t.Helper()
+	me = srv.NewChatAccount(t, prefix)
+	me.Start(t)
+	peer, peerPass = srv.NewUser(t, prefix+"peer")
+	me.Befriend(t, peer)
+	return me, peer, peerPass
+}
 
 // randomFile writes n random bytes (a file that is no picture: sent as it
 // is) and returns its path and contents.
@@ -31,6 +43,36 @@ func randomFile(t *testing.T, n int) (string, []byte) {
 		t.Fatal(err)
 	}
 	return path, data
+}
+
+// transferUnderWay is told (once) when a file of cs (message id's, or any
+// when id is 0) has moved on and not ended yet; it stops listening when t
+// ends.
+func transferUnderWay(t *testing.T, cs *app.ChatService, id int64) <-chan struct{} {
+	started := make(chan struct{}, 1)
+	unsub := cs.Subscribe(func(ch app.ChatChange) {
+		for tid, tr := range ch.Transfers {
+			if (id == 0 || tid == id) && tr.Done > 0 && tr.Done < tr.Total {
+				select {
+				case started <- struct{}{}:
+				default:
+				}
+			}
+		}
+	})
+	t.Cleanup(unsub)
+	return started
+}
+
+// waitUnderWay waits for what transferUnderWay returned, failing t after
+// chatWait.
+func waitUnderWay(t *testing.T, started <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-started:
+	case <-time.After(chatWait):
+		t.Fatal("the file never went on its way")
+	}
 }
 
 // receivedOnce waits until the peer's history holds the sentinel, then
@@ -67,23 +109,12 @@ func TestUploadSurvivesAKilledConnection(t *testing.T) {
 	a.Befriend(t, b.JID)
 	cs := a.Chats()
 	path, data := randomFile(t, 6<<20)
-	started := make(chan struct{}, 1)
-	unsub := cs.Subscribe(func(ch app.ChatChange) {
-		for _, tr := range ch.Transfers {
-			if tr.Done > 0 {
-				select {
-				case started <- struct{}{}:
-				default:
-				}
-			}
-		}
-	})
+	started := transferUnderWay(t, cs, 0)
 	m, err := cs.SendFile(chatCtx(t), b.JID, path, media.PrepareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-started
-	unsub()
+	waitUnderWay(t, started)
 	px.KillAll() // the XMPP connection dies while the file goes up
 	if got, _ := cs.Message(chatCtx(t), m.ID); got.State != store.StateQueued {
 		t.Errorf("mid-upload the message is %s, want queued", got.State)
@@ -146,23 +177,12 @@ func TestCancelAndRetryAFile(t *testing.T) {
 	a.Befriend(t, b.JID)
 	cs := a.Chats()
 	path, data := randomFile(t, 6<<20)
-	started := make(chan struct{}, 1)
-	unsub := cs.Subscribe(func(ch app.ChatChange) {
-		for _, tr := range ch.Transfers {
-			if tr.Done > 0 && tr.Done < tr.Total {
-				select {
-				case started <- struct{}{}:
-				default:
-				}
-			}
-		}
-	})
+	started := transferUnderWay(t, cs, 0)
 	m, err := cs.SendFile(chatCtx(t), b.JID, path, media.PrepareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-started
-	unsub()
+	waitUnderWay(t, started)
 	if err := cs.CancelFile(chatCtx(t), m.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -75,11 +75,8 @@ func TestSendPhotoToPeer(t *testing.T) {
 	}{{"prosody", apptest.Shared}, {"ejabberd", apptest.SharedEjabberd}} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := tc.srv(t)
-			a := srv.NewChatAccount(t, "photo")
-			a.Start(t)
+			a, bobJID, bobPass := withFriend(t, srv, "photo")
 			cs := a.Chats()
-			bobJID, bobPass := srv.NewUser(t, "photoslix")
-			a.Befriend(t, bobJID)
 			bob := srv.Slixmpp(t, bobJID, bobPass)
 			ctx := chatCtx(t)
 
@@ -141,10 +138,7 @@ func TestSendPhotoToPeer(t *testing.T) {
 // around it.
 func TestFileSentOfflineGoesOnceAfterLogin(t *testing.T) {
 	srv := apptest.Shared(t)
-	a := srv.NewChatAccount(t, "photooff")
-	a.Start(t)
-	bobJID, bobPass := srv.NewUser(t, "photooffslix")
-	a.Befriend(t, bobJID)
+	a, bobJID, bobPass := withFriend(t, srv, "photooff")
 	a.Stop(t)
 	bob := srv.Slixmpp(t, bobJID, bobPass)
 

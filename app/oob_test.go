@@ -14,11 +14,8 @@ import (
 
 func TestSharedFileURLIsKept(t *testing.T) {
 	srv := apptest.Shared(t)
-	a := srv.NewChatAccount(t, "oobkeep")
-	a.Start(t)
+	a, bobJID, bobPass := withFriend(t, srv, "oobkeep")
 	cs := a.Chats()
-	bobJID, bobPass := srv.NewUser(t, "oobslix")
-	a.Befriend(t, bobJID)
 	bob := srv.Slixmpp(t, bobJID, bobPass)
 
 	const photo = "https://upload.example.org/abc/IMG_0001.jpg"

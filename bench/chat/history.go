@@ -138,16 +138,11 @@ func benchOpen(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	// Opening a chat from the view writes (the conversation is started): work on a copy.
-	tmp, err := os.MkdirTemp("", "parley-bench-open-")
+	dir, remove, err := scratchCopy(generated, "open")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	dir := filepath.Join(tmp, "profile")
-	if err := copyDir(generated, dir); err != nil {
-		return err
-	}
+	defer remove()
 	// The chat view, headless: a service of its own, so its first open is on a history just opened.
 	rsvc, err := openService(dir)
 	if err != nil {

@@ -254,7 +254,24 @@ func machine() string {
 	return fmt.Sprintf("%d cores, %s, %s", runtime.NumCPU(), runtime.Version(), runtime.GOOS+"/"+runtime.GOARCH)
 }
 
-// copyDir copies the regular files of a profile folder (not recursively: a profile is flat).
+// scratchCopy copies a generated profile into a new temporary folder (opening a chat writes
+// to it) and returns the copy's path and what removes it.
+func scratchCopy(generated, name string) (dir string, remove func(), err error) {
+	tmp, err := os.MkdirTemp("", "parley-bench-"+name+"-")
+	if err != nil {
+		return "", nil, err
+	}
+	remove = func() { os.RemoveAll(tmp) }
+	dir = filepath.Join(tmp, "profile")
+	if err := copyDir(generated, dir); err != nil {
+		remove()
+		return "", nil, err
+	}
+	return dir, remove, nil
+}
+
+// copyDir copies the regular files of a profile folder and its sub-folders (the cached
+// thumbnails).
 func copyDir(src, dst string) error {
 	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

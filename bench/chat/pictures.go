@@ -133,15 +133,11 @@ func benchPictures(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp("", "parley-bench-pictures-")
+	dir, remove, err := scratchCopy(generated, "pictures")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	dir := filepath.Join(tmp, "profile")
-	if err := copyDir(generated, dir); err != nil {
-		return err
-	}
+	defer remove()
 	svc, err := openService(dir)
 	if err != nil {
 		return err
