@@ -204,8 +204,14 @@ func (v *chatView) updateMessageRow(i int) {
 	old := v.rows[r].h
 	v.layoutRow(&v.rows[r])
 	if h := v.rows[r].h; h != old {
+		// A row that grows (a file's box once its size is known) keeps
+		// the end of the chat on screen if it was.
+		bottom := v.atBottom()
 		v.total += h - old
 		v.list.SetItemHeight(r, h)
+		if bottom && !v.hasNewer {
+			v.list.ScrollToBottom()
+		}
 		return
 	}
 	v.list.RefreshItem(r)

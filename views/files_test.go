@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -457,5 +458,28 @@ func TestPictureDownloadStates(t *testing.T) {
 		if h.v.status.Text != "" {
 			t.Errorf("after the cancel the status says %q", h.v.status.Text)
 		}
+	})
+}
+
+// TestChatFollowsAPictureThatArrives: with the end of a long chat on
+// screen, a contact's picture that arrives (its size known only once it
+// is fetched, so its row grows) keeps the end on screen.
+func TestChatFollowsAPictureThatArrives(t *testing.T) {
+	srv := apptest.Shared(t)
+	h, me, bob := chatWithBob(t, srv, "uifollow")
+	for i := range 30 {
+		if _, err := bob.Svc.Chats().Send(ctxFor(t), me.JID, fmt.Sprintf("line %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.wait("the thirty lines, the end on screen", func() bool {
+		return len(h.v.chat.msgs) == 30 && h.v.chat.atBottom() && !h.v.chat.jumpBtn.Visible()
+	})
+	if _, err := bob.Svc.Chats().SendFile(ctxFor(t), me.JID, writePicture(t, 300, 500), media.PrepareOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h.wait("the picture's thumbnail, the end still on screen", func() bool {
+		rows := h.pictureRows()
+		return len(rows) == 1 && rows[0].view.pic.Visible() && rows[0].view.pic.Image != nil && h.v.chat.atBottom()
 	})
 }
