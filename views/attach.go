@@ -59,7 +59,8 @@ func (c *ChatsView) attach() {
 	}
 	c.attachMenu = fyne.NewMenu("", fyne.NewMenuItem("Picture…", pick(true)), fyne.NewMenuItem("File…", pick(false)))
 	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(c.attachBtn)
-	widget.ShowPopUpMenuAtPosition(c.attachMenu, c.win.Canvas(), pos.AddXY(0, -2*c.attachBtn.Size().Height))
+	pop := widget.NewPopUpMenu(c.attachMenu, c.win.Canvas())
+	pop.ShowAtPosition(pos.AddXY(0, -pop.MinSize().Height)) // above the button
 }
 
 // dropped takes files dropped on the window (Fyne's SetOnDropped).

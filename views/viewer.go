@@ -24,7 +24,8 @@ type pictureViewer struct {
 	pop    *widget.PopUp
 	pics   []store.Message // the chat's pictures, in order
 	at     int
-	zoom   float32 // 0: fitted to the window
+	zoom   float32   // 0: fitted to the window
+	space  fyne.Size // what the picture may fill
 	img    *canvas.Image
 	title  *widget.Label
 	body   *fyne.Container
@@ -66,6 +67,7 @@ func (v *chatView) openViewer(m store.Message) {
 	content := container.NewBorder(bar, nil, nil, nil, pv.body)
 	pv.pop = widget.NewModalPopUp(content, v.c.win.Canvas())
 	pv.pop.Resize(fyne.NewSize(canvasSize.Width-40, canvasSize.Height-40))
+	pv.space = pv.pop.Size().SubtractWidthHeight(0, bar.MinSize().Height)
 	pv.prevKB = v.c.win.Canvas().OnTypedKey()
 	v.c.win.Canvas().SetOnTypedKey(pv.key)
 	v.viewer = pv
@@ -86,9 +88,15 @@ func (pv *pictureViewer) show() {
 	pv.img.Image = nil
 	var shown fyne.CanvasObject = pv.img
 	pv.img.SetMinSize(fyne.NewSize(1, 1))
-	if pv.zoom > 0 && a.Width > 0 && a.Height > 0 {
-		pv.img.SetMinSize(fyne.NewSize(float32(a.Width)*pv.zoom, float32(a.Height)*pv.zoom))
+	switch natural := fyne.NewSize(float32(a.Width), float32(a.Height)); {
+	case a.Width <= 0 || a.Height <= 0:
+	case pv.zoom > 0:
+		pv.img.SetMinSize(fyne.NewSize(natural.Width*pv.zoom, natural.Height*pv.zoom))
 		shown = container.NewScroll(container.NewCenter(pv.img))
+	case natural.Width <= pv.space.Width && natural.Height <= pv.space.Height:
+		// Fitted, a picture smaller than the window keeps its own size.
+		pv.img.SetMinSize(natural)
+		shown = container.NewCenter(pv.img)
 	}
 	pv.body.Objects = []fyne.CanvasObject{shown}
 	pv.body.Refresh()
