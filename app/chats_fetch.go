@@ -190,6 +190,7 @@ func (c *ChatService) fetchNow(ctx context.Context, st *store.Store, m store.Mes
 	switch {
 	case err == nil:
 		a.LocalPath, a.MediaType, a.Size, a.Width, a.Height = got.Path, got.MediaType, got.Size, got.Width, got.Height
+		a.Duration = got.Duration
 		a.State, a.Error = store.AttachmentDownloaded, ""
 	case ctx.Err() != nil, !asked && errors.As(err, &tooLarge):
 		return a, err // nothing to keep: it may be fetched later, or when asked

@@ -62,7 +62,7 @@ func (c *ChatService) SendFile(ctx context.Context, peer, path string, opts medi
 	}
 	m := c.outgoingMessage(p, prep.Name)
 	m.Attachment = &store.Attachment{Name: prep.Name, MediaType: prep.MediaType, Size: prep.Size, Width: prep.Width,
-		Height: prep.Height, LocalPath: prep.Path, State: store.AttachmentToUpload}
+		Height: prep.Height, Duration: prep.Duration, LocalPath: prep.Path, State: store.AttachmentToUpload}
 	m, err = c.queue(ctx, st, m, "file to send")
 	if err != nil {
 		os.Remove(prep.Path)

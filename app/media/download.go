@@ -69,7 +69,8 @@ type Fetched struct {
 	Path          string
 	MediaType     string // sniffed
 	Size          int64
-	Width, Height int // for pictures
+	Width, Height int           // for pictures
+	Duration      time.Duration // for audio, as its container says
 }
 
 // Cache is the folder of fetched files, kept under a size cap.
@@ -166,6 +167,13 @@ func describe(path string) (Fetched, error) {
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(file, head)
 	f := Fetched{Path: path, Size: st.Size(), MediaType: Sniff(head[:n])}
+	if strings.HasPrefix(f.MediaType, "audio/") || f.MediaType == "video/mp4" || f.MediaType == "application/octet-stream" {
+		// An MP4 with only a sound track is audio (Gajim's voice messages
+		// say "isom" like a video); the length is the container's.
+		if info, err := ProbeAudio(file, f.Size); err == nil {
+			f.MediaType, f.Duration = info.MediaType, info.Duration
+		}
+	}
 	if strings.HasPrefix(f.MediaType, "image/") && f.MediaType != "image/heic" && f.MediaType != "image/svg+xml" {
 		if _, err := file.Seek(0, io.SeekStart); err != nil {
 			return Fetched{}, err

@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"parley/xmppclient"
 
@@ -65,7 +66,8 @@ type Prepared struct {
 	Name          string // the name it goes by
 	MediaType     string // sniffed from the bytes
 	Size          int64
-	Width, Height int // for images (0 otherwise)
+	Width, Height int           // for images (0 otherwise)
+	Duration      time.Duration // for audio (0 otherwise)
 }
 
 // ErrImageTooLarge: a picture over MaxPixels.
@@ -100,6 +102,12 @@ func Prepare(src, dir string, opts PrepareOptions) (Prepared, error) {
 		}
 	case "image/webp":
 		p.Width, p.Height, err = imageSize(data)
+	default:
+		// An audio file (a voice message is one) keeps its bytes; its
+		// type and length come from its container.
+		if info, aerr := ProbeAudio(bytes.NewReader(data), int64(len(data))); aerr == nil {
+			p.MediaType, p.Duration = info.MediaType, info.Duration
+		}
 	}
 	if err != nil {
 		return Prepared{}, fmt.Errorf("prepare %s: %w", p.Name, err)
