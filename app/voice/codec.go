@@ -72,17 +72,14 @@ var ErrCodecMissing = errors.New("a codec is missing")
 func (e *CodecMissingError) Is(target error) bool { return target == ErrCodecMissing }
 
 // DecodeError: ffmpeg could not read the file (corrupt, cut short, not
-// audio). Detail is ffmpeg's own first line.
+// audio). Detail is ffmpeg's own first line, for the log.
 type DecodeError struct {
 	Name   string
 	Detail string
 }
 
 func (e *DecodeError) Error() string {
-	if e.Detail == "" {
-		return fmt.Sprintf("cannot play %s: its audio does not decode", e.Name)
-	}
-	return fmt.Sprintf("cannot play %s: %s", e.Name, e.Detail)
+	return fmt.Sprintf("cannot play %s: the file is damaged or cut short", e.Name)
 }
 
 // ffmpegPath finds the ffmpeg program (PARLEY_FFMPEG overrides, for tests

@@ -82,6 +82,7 @@ func start() (*Pulse, error) {
 	}
 	p := &Pulse{Dir: dir, Server: "unix:" + filepath.Join(runtime, "pulse", "native")}
 	script := `load-module module-native-protocol-unix auth-anonymous=1
+load-module module-cli-protocol-unix
 load-module module-null-sink sink_name=spk rate=48000 channels=2 sink_properties=device.description=VirtualSpeaker
 load-module module-null-sink sink_name=micfeed rate=48000 channels=1 sink_properties=device.description=MicFeed
 load-module module-remap-source source_name=vmic master=micfeed.monitor source_properties=device.description=VirtualMic
@@ -142,6 +143,15 @@ func (p *Pulse) Pactl(args ...string) (string, error) {
 	out, err := p.command("pactl", args...).CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("pactl %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Pacmd runs a pacmd command (kill-source-output, which pactl lacks).
+func (p *Pulse) Pacmd(args ...string) (string, error) {
+	out, err := p.command("pacmd", args...).CombinedOutput()
+	if err != nil || strings.Contains(string(out), "failed") {
+		return string(out), fmt.Errorf("pacmd %s: %v: %s", strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out)), nil
 }

@@ -24,11 +24,13 @@ func Speech(t testing.TB, text string) []int16 {
 	return DecodeFile(t, wav)
 }
 
-// DecodeFile decodes any audio file to 48 kHz mono PCM with ffmpeg.
-func DecodeFile(t testing.TB, path string) []int16 {
+// DecodeFile decodes any audio file to 48 kHz mono PCM with ffmpeg,
+// through ffmpeg's filters if any (e.g. "-af", "atempo=2").
+func DecodeFile(t testing.TB, path string, filters ...string) []int16 {
 	t.Helper()
 	Require(t, "ffmpeg")
-	out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-ac", "1", "-ar", "48000", "-f", "s16le", "-").Output()
+	args := append(append([]string{"-v", "error", "-i", path}, filters...), "-ac", "1", "-ar", "48000", "-f", "s16le", "-")
+	out, err := exec.Command("ffmpeg", args...).Output()
 	if err != nil {
 		t.Fatalf("ffmpeg decode %s: %v", path, err)
 	}
