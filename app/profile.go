@@ -63,6 +63,8 @@ type AccountSettings struct {
 	CAFile string `json:"ca_file,omitempty"`
 	// Files say how files are sent and fetched.
 	Files FileSettings `json:"files,omitempty"`
+	// Voice says how voice messages are recorded, sent and played.
+	Voice VoiceSettings `json:"voice,omitempty"`
 }
 
 // FileSettings say how files are sent and fetched (zero values: the

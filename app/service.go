@@ -75,6 +75,7 @@ type Service struct {
 	log      *slog.Logger
 	contacts *ContactsService
 	chats    *ChatService
+	voice    *VoiceService
 
 	mu      sync.Mutex
 	profile *Profile // current profile (nil until an account is known)
@@ -149,6 +150,7 @@ func NewService(opts Options) (*Service, error) {
 	s.chats.mayShowPresence = s.contacts.sharesPresenceWith
 	// Conversations strangers start are message requests.
 	s.chats.inRoster = s.contacts.hasContact
+	s.voice = newVoiceService(s.log, s.opts.Now, s.Profile, s.chats)
 	if s.profile != nil {
 		// The last known roster and the history show at once, before any login.
 		s.contacts.useProfile(s.profile, s.profile.Settings().JID)
@@ -205,6 +207,7 @@ func (s *Service) Close() error {
 	}
 	s.contacts.close()
 	s.chats.close()
+	s.voice.close()
 	s.statusLoop.Close()
 	return err
 }

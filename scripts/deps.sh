@@ -27,6 +27,8 @@ REQUIRED_PKGS=(
   openssl iproute2 ca-certificates procps xz-utils              # test CA, fault injection (ss -K), pgrep
   prosody lua-dbi-sqlite3                                       # real XMPP server for tests and demo
   pulseaudio pulseaudio-utils                                   # headless audio for voice tests
+  ffmpeg                                                        # voice messages: AAC/Opus/MP3 encode+decode
+  libasound2-plugins sox espeak-ng                              # ALSA->Pulse routing, test speech
   go-sendxmpp                                                   # a real peer that shares files (HTTP upload)
   libvips-tools                                                 # vipsthumbnail: thumbnails, photos downscaled
   xclip                                                         # pictures pasted from the X clipboard
@@ -35,7 +37,6 @@ OPTIONAL_PKGS=(
   ejabberd erlang-p1-sqlite3                                    # second real server (interop tests)
   python3-slixmpp                                               # scripted peer client
   dbus-x11                                                      # session bus (keyring, notifications)
-  libasound2-plugins sox espeak-ng                              # ALSA->Pulse routing, test speech
 )
 SERVICES=(prosody ejabberd)   # installed for their binaries only: tests run their own instances
 

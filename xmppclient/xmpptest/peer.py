@@ -15,6 +15,11 @@
 #             {"cmd": "send", ..., "receipt": true, "markable": true}  also asks for a XEP-0184
 #                                                              receipt / XEP-0333 markers
 #             {"cmd": "send", ..., "oob": url}                shares a file (XEP-0066 <x><url/>)
+#             {"cmd": "upload_file", "to", "path", "service", "content_type", "filename"?}
+#                                                              uploads through XEP-0363 (slot by IQ,
+#                                                              HTTP PUT) and shares the file as
+#                                                              Conversations does (body == OOB URL);
+#                                                              emits uploaded {url}
 #             {"cmd": "correct", "to", "ref", "body", "id"?}   XEP-0308 correction of message ref
 #             {"cmd": "retract", "to", "ref", "id"?}          XEP-0424 retraction of message ref
 #             {"cmd": "retract_legacy", "to", "ref", "id"?}   the same in the older form (XEP-0424
@@ -37,6 +42,7 @@ import json
 import logging
 import os
 import sys
+import urllib.request
 import xml.etree.ElementTree as ET
 
 import slixmpp
@@ -165,6 +171,34 @@ class Peer(slixmpp.ClientXMPP):
                                "ask": item.get("ask", ""), "groups": list(item.get("groups", []))}
         return items
 
+    async def upload_file(self, c):
+        with open(c["path"], "rb") as f:
+            data = f.read()
+        name = c.get("filename") or os.path.basename(c["path"])
+        iq = self.make_iq_get(ito=c["service"])
+        req = ET.SubElement(iq.xml, "{urn:xmpp:http:upload:0}request",
+                            {"filename": name, "size": str(len(data)), "content-type": c["content_type"]})
+        del req
+        resp = await iq.send(timeout=10)
+        slot = resp.xml.find("{urn:xmpp:http:upload:0}slot")
+        put = slot.find("{urn:xmpp:http:upload:0}put")
+        get_url = slot.find("{urn:xmpp:http:upload:0}get").get("url")
+        headers = {h.get("name"): h.text or "" for h in put.findall("{urn:xmpp:http:upload:0}header")}
+        headers["Content-Type"] = c["content_type"]
+
+        def do_put():
+            r = urllib.request.Request(put.get("url"), data=data, method="PUT", headers=headers)
+            with urllib.request.urlopen(r, timeout=20) as res:
+                return res.status
+        status = await asyncio.get_event_loop().run_in_executor(None, do_put)
+        if status not in (200, 201):
+            raise RuntimeError("PUT answered %d" % status)
+        m = self.make_message(mto=c["to"], mbody=get_url, mtype="chat")
+        x = ET.SubElement(m.xml, "{jabber:x:oob}x")
+        ET.SubElement(x, "{jabber:x:oob}url").text = get_url
+        m.send()
+        emit("uploaded", url=get_url)
+
     async def run_async(self, c):
         cmd = c.get("cmd")
         try:
@@ -182,6 +216,8 @@ class Peer(slixmpp.ClientXMPP):
                 await avatar.publish_avatar_metadata(items=[{
                     "id": avatar.generate_id(data), "type": c["type"], "bytes": len(data),
                     "width": str(c.get("width", "")), "height": str(c.get("height", ""))}], timeout=10)
+            elif cmd == "upload_file":
+                await self.upload_file(c)
             elif cmd == "fetch_avatar":
                 resp = await self.plugin["xep_0084"].retrieve_avatar(c["jid"], c["id"], timeout=10)
                 data = resp["pubsub"]["items"]["item"]["avatar_data"]["value"]
@@ -194,7 +230,7 @@ class Peer(slixmpp.ClientXMPP):
 
     def command(self, c):
         cmd = c.get("cmd")
-        if cmd in ("roster_add", "roster_remove", "get_roster", "publish_avatar", "fetch_avatar"):
+        if cmd in ("roster_add", "roster_remove", "get_roster", "publish_avatar", "fetch_avatar", "upload_file"):
             asyncio.ensure_future(self.run_async(c))
             return
         if cmd == "manual_subscriptions":

@@ -50,6 +50,8 @@ type PeerEvent struct {
 	Roster map[string]PeerRosterItem `json:"roster"`
 	// Data is the base64 image of an avatar event.
 	Data string `json:"data"`
+	// URL is the GET URL of an "uploaded" event (UploadFile).
+	URL string `json:"url"`
 
 	// Message extensions (see slix_chats.go): XEP-0359 ids, XEP-0308
 	// correction and XEP-0424 retraction targets, XEP-0184 receipts,

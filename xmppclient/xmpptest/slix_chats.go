@@ -5,7 +5,10 @@
 
 package xmpptest
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // SendOpts sends a chat message (id may be empty: slixmpp picks one) that asks for a receipt
 // (XEP-0184 <request/>) and/or chat markers (XEP-0333 <markable/>).
@@ -47,4 +50,21 @@ func (p *SlixPeer) Receipt(to, ref string) error {
 // Marker sends a XEP-0333 chat marker ("displayed", "received" or "acknowledged") for ref.
 func (p *SlixPeer) Marker(to, ref, marker string) error {
 	return p.command(map[string]any{"cmd": "marker", "to": to, "ref": ref, "marker": marker}, 10*time.Second)
+}
+
+// UploadFile uploads the file at path through the server's XEP-0363 service (slot by IQ, then an
+// HTTP PUT from Python) and shares it with to as Conversations does: body equal to the OOB URL.
+// It returns the URL.
+func (p *SlixPeer) UploadFile(to, path, service, contentType string) (string, error) {
+	before := len(p.Events())
+	if err := p.command(map[string]any{"cmd": "upload_file", "to": to, "path": path, "service": service,
+		"content_type": contentType}, 30*time.Second); err != nil {
+		return "", err
+	}
+	for _, e := range p.Events()[before:] {
+		if e.Event == "uploaded" {
+			return e.URL, nil
+		}
+	}
+	return "", fmt.Errorf("xmpptest: slixmpp upload_file: no uploaded event")
 }
