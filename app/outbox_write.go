@@ -198,7 +198,13 @@ func (o *outbox) write(ctx context.Context, client *xmppclient.Client, it outIte
 		m = xmppclient.OutgoingMessage{Retracts: it.edit.Target, Body: retractFallback}
 	}
 	m.To, m.ID = to, it.id()
-	return o.send(client, m, outgoing{peer: it.peer(), kind: it.kind})
+	err = o.send(client, m, outgoing{peer: it.peer(), kind: it.kind})
+	if err == nil && it.kind == outFile {
+		// A file goes alone, after its upload: its tick need not wait for
+		// the next batched ack request (AckInterval, 250 ms).
+		client.RequestAck()
+	}
+	return err
 }
 
 // current is the item as the history has it now; queued is false when it
