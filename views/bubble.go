@@ -111,9 +111,12 @@ func (v *chatView) layoutBubble(m *store.Message, listW float32) *bubbleLayout {
 	textW := maxW - 2*bubblePadX
 	l := &bubbleLayout{key: key, ticks: ticksOf(m), meta: metaText(m, v.c.loc, true)}
 	file := m.Attachment != nil && !m.Retracted
-	if file {
+	switch {
+	case file && !isPicture(m.Attachment) && isVoice(m.Attachment) && v.c.opts.Voice != nil:
+		l.text = v.layoutVoiceText(m, textW)
+	case file:
 		l.text = v.layoutFileText(m, textW)
-	} else {
+	default:
 		l.text = v.layoutText(m, textW)
 	}
 	caption := v.captionSize()
@@ -136,8 +139,11 @@ func (v *chatView) layoutBubble(m *store.Message, listW float32) *bubbleLayout {
 		l.h = 2*bubblePadY + l.text.h + l.metaH
 		l.metaY = bubblePadY + l.text.h
 	}
-	if file && isPicture(m.Attachment) {
+	switch {
+	case file && isPicture(m.Attachment):
 		v.placePicture(l, m.Attachment, textW, &contentW)
+	case file && isVoice(m.Attachment) && v.c.opts.Voice != nil:
+		v.placeVoice(l, textW, &contentW)
 	}
 	l.w = contentW + 2*bubblePadX
 	l.metaX = l.w - bubblePadX - l.metaW

@@ -46,6 +46,7 @@ const (
 // mediaLayout is the picture box of a bubble (relative to the bubble).
 type mediaLayout struct {
 	x, y, w, h float32
+	voice      bool // a voice message's strip (voice_bubble.go), not a picture
 }
 
 // isPicture says whether a's file shows as a picture: by its sniffed type
@@ -128,9 +129,16 @@ func (v *chatView) layoutFileText(m *store.Message, w float32) textLayout {
 // maxW wide), moving the text and the meta line under it.
 func (v *chatView) placePicture(l *bubbleLayout, a *store.Attachment, maxW float32, contentW *float32) {
 	w, h := pictureBox(a, maxW)
-	l.media = &mediaLayout{x: bubblePadX, y: bubblePadY, w: w, h: h}
+	l.placeBox(&mediaLayout{x: bubblePadX, y: bubblePadY, w: w, h: h}, contentW)
+}
+
+// placeBox puts a box (a picture, a voice strip) above the text of l,
+// moving the text and the meta line under it.
+func (l *bubbleLayout) placeBox(box *mediaLayout, contentW *float32) {
+	w, h := box.w, box.h
+	l.media = box
 	*contentW = max(*contentW, w)
-	if l.text.h == 0 { // no text: the meta line goes under the picture
+	if l.text.h == 0 { // no text: the meta line goes under the box
 		l.h = 2*bubblePadY + h + mediaGap + l.metaH
 		l.metaY = bubblePadY + h + mediaGap
 		return
@@ -150,6 +158,10 @@ func (rv *chatRowView) setMedia(lay *bubbleLayout, col func(fyne.ThemeColorName)
 	rv.bar.Hide()
 	rv.barFill.Hide()
 	if lay.media == nil {
+		return
+	}
+	if lay.media.voice {
+		rv.setVoice(lay, col, caption)
 		return
 	}
 	rv.picBg.FillColor = withAlpha(col(theme.ColorNameForeground), 0x10)
@@ -172,7 +184,12 @@ func (rv *chatRowView) setMedia(lay *bubbleLayout, col func(fyne.ThemeColorName)
 		}
 		rv.picNote.Show()
 	}
-	if t, ok := v.c.transfers[rv.msg.ID]; ok && t.Total > 0 {
+	rv.setTransferBar(col)
+}
+
+// setTransferBar shows the bar of a file going up or down, if it is.
+func (rv *chatRowView) setTransferBar(col func(fyne.ThemeColorName) color.Color) {
+	if t, ok := rv.v.c.transfers[rv.msg.ID]; ok && t.Total > 0 {
 		rv.bar.FillColor = withAlpha(col(theme.ColorNameForeground), 0x30)
 		rv.barFill.FillColor = col(theme.ColorNamePrimary)
 		rv.bar.Show()
@@ -180,10 +197,27 @@ func (rv *chatRowView) setMedia(lay *bubbleLayout, col func(fyne.ThemeColorName)
 	}
 }
 
+// placeTransferBar places that bar at (x, y), w wide, filled as far as
+// the transfer is.
+func (rv *chatRowView) placeTransferBar(x, y, w float32) {
+	rv.bar.Move(fyne.NewPos(x, y))
+	rv.bar.Resize(fyne.NewSize(w, progressH))
+	frac := float32(0)
+	if t, ok := rv.v.c.transfers[rv.msg.ID]; ok && t.Total > 0 {
+		frac = min(float32(t.Done)/float32(t.Total), 1)
+	}
+	rv.barFill.Move(rv.bar.Position())
+	rv.barFill.Resize(fyne.NewSize(w*frac, progressH))
+}
+
 // placeMedia places the picture box of the bubble at o.
 func (rv *chatRowView) placeMedia(lay *bubbleLayout, o fyne.Position) {
 	m := lay.media
 	if m == nil {
+		return
+	}
+	if m.voice {
+		rv.placeVoice(lay, o)
 		return
 	}
 	at := fyne.NewPos(o.X+m.x, o.Y+m.y)
@@ -195,20 +229,13 @@ func (rv *chatRowView) placeMedia(lay *bubbleLayout, o fyne.Position) {
 	ns := rv.picNote.MinSize()
 	rv.picNote.Move(fyne.NewPos(at.X, at.Y+(m.h-ns.Height)/2))
 	rv.picNote.Resize(fyne.NewSize(m.w, ns.Height))
-	rv.bar.Move(fyne.NewPos(at.X, at.Y+m.h-progressH))
-	rv.bar.Resize(fyne.NewSize(m.w, progressH))
-	frac := float32(0)
-	if t, ok := rv.v.c.transfers[rv.msg.ID]; ok && t.Total > 0 {
-		frac = min(float32(t.Done)/float32(t.Total), 1)
-	}
-	rv.barFill.Move(rv.bar.Position())
-	rv.barFill.Resize(fyne.NewSize(m.w*frac, progressH))
+	rv.placeTransferBar(at.X, at.Y+m.h-progressH, m.w)
 }
 
 // mediaAt reports whether p is on the picture box.
 func (rv *chatRowView) mediaAt(p fyne.Position) bool {
 	lay := rv.row.lay
-	if rv.row.kind != rowMsg || lay == nil || lay.media == nil {
+	if rv.row.kind != rowMsg || lay == nil || lay.media == nil || lay.media.voice {
 		return false
 	}
 	o := rv.bubbleOrigin(rv.Size().Width)

@@ -151,7 +151,7 @@ type chatsHarness struct {
 
 // openChats shows the chats tab of svc in a window of the given size. With
 // fixedClock the clock, time zone and theme are fixed (for goldens).
-func openChats(t *testing.T, svc *app.Service, size fyne.Size, fixedClock bool) *chatsHarness {
+func openChats(t *testing.T, svc *app.Service, size fyne.Size, fixedClock bool, adjust ...func(*ChatsOptions)) *chatsHarness {
 	t.Helper()
 	test.NewTempApp(t)
 	if fixedClock {
@@ -163,6 +163,9 @@ func openChats(t *testing.T, svc *app.Service, size fyne.Size, fixedClock bool) 
 	if fixedClock {
 		opts.Now = func() time.Time { return testNow }
 		opts.Location = time.UTC
+	}
+	for _, fn := range adjust {
+		fn(&opts)
 	}
 	h.ui.do(func() {
 		h.w = test.NewTempWindow(t, nil)

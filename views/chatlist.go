@@ -173,6 +173,11 @@ func (c *ChatsView) preview(conv *store.Conversation) (string, previewKind) {
 		text = "Message retracted"
 	case m.Attachment != nil && isPicture(m.Attachment):
 		text = "Picture"
+	case m.Attachment != nil && isVoice(m.Attachment):
+		text = "Voice message"
+		if d := m.Attachment.Duration; d > 0 {
+			text += " (" + formatClock(d) + ")"
+		}
 	case m.Attachment != nil:
 		text = "File: " + oneLine(fileName(m.Attachment), 100)
 	}

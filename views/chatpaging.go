@@ -26,6 +26,7 @@ func (v *chatView) load(peer string, target *store.SearchResult) {
 	if v.peer != peer {
 		clear(v.layouts)
 		v.thumbs.clear()
+		clear(v.voice.waves)
 		v.dropSelection()
 	}
 	v.gen++

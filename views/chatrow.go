@@ -44,6 +44,12 @@ type chatRowView struct {
 	picNote *canvas.Text
 	bar     *canvas.Rectangle
 	barFill *canvas.Rectangle
+	// A voice message's strip (voice_bubble.go): play button, waveform,
+	// time and speed.
+	voiceBtn   *canvas.Image
+	voiceWave  *canvas.Image
+	voiceTime  *canvas.Text
+	voiceSpeed *canvas.Text
 
 	ticks   tickKind      // what the tick images show
 	hover   fyne.Position // the pointer, for the link cursor
@@ -83,6 +89,13 @@ func newChatRowView(v *chatView) *chatRowView {
 	rv.picNote.Alignment = fyne.TextAlignCenter
 	rv.bar = canvas.NewRectangle(color.Transparent)
 	rv.barFill = canvas.NewRectangle(color.Transparent)
+	rv.voiceBtn = canvas.NewImageFromResource(nil)
+	rv.voiceBtn.FillMode = canvas.ImageFillContain
+	rv.voiceWave = canvas.NewImageFromImage(nil)
+	rv.voiceWave.FillMode = canvas.ImageFillStretch
+	rv.voiceWave.ScaleMode = canvas.ImageScalePixels
+	rv.voiceTime = canvas.NewText("", color.Black)
+	rv.voiceSpeed = canvas.NewText("", color.Black)
 	rv.rebuildObjects()
 	rv.hideAll()
 	rv.ExtendBaseWidget(rv)
@@ -101,7 +114,7 @@ func (rv *chatRowView) rebuildObjects() {
 		objs = append(objs, t)
 	}
 	rv.objs = append(objs, rv.meta, rv.tickA, rv.tickB, rv.lineL, rv.lineR, rv.label,
-		rv.picBg, rv.pic, rv.picNote, rv.bar, rv.barFill)
+		rv.picBg, rv.pic, rv.picNote, rv.bar, rv.barFill, rv.voiceBtn, rv.voiceWave, rv.voiceTime, rv.voiceSpeed)
 }
 
 func (rv *chatRowView) hideAll() {
@@ -319,6 +332,10 @@ func (rv *chatRowView) Tapped(ev *fyne.PointEvent) {
 		rv.v.tapFile(rv.msg, "")
 		return
 	}
+	if part, frac := rv.voiceAt(ev.Position); part != voiceNone {
+		rv.v.tapVoice(rv.msg, part, frac)
+		return
+	}
 	switch retry, reason := rv.failedMetaAt(ev.Position); {
 	case retry:
 		rv.v.retry(rv.msg)
@@ -346,7 +363,7 @@ func (rv *chatRowView) MouseOut() { rv.hover = fyne.NewPos(-1, -1) }
 // a text cursor over other text.
 func (rv *chatRowView) Cursor() desktop.Cursor {
 	retry, reason := rv.failedMetaAt(rv.hover)
-	if rv.linkAt(rv.hover) != "" || retry || reason || rv.mediaAt(rv.hover) {
+	if part, _ := rv.voiceAt(rv.hover); rv.linkAt(rv.hover) != "" || retry || reason || rv.mediaAt(rv.hover) || part != voiceNone {
 		return desktop.PointerCursor
 	}
 	if rv.overText(rv.hover) {

@@ -27,6 +27,7 @@ import (
 	"parley/app/media"
 	"parley/app/notify"
 	"parley/app/store"
+	"parley/app/voice"
 )
 
 // ChatService is what the chat UI needs of *app.ChatService. Subscribe's
@@ -98,6 +99,9 @@ type ChatsOptions struct {
 	// Unfocused starts the view as if its window had lost the focus (the
 	// app left the foreground before the login that makes the view).
 	Unfocused bool
+	// Voice records and plays voice messages (nil: the composer has no
+	// microphone button and audio files show as files).
+	Voice VoiceService
 }
 
 // ChatsView is the Chats tab.
@@ -151,6 +155,8 @@ type ChatsView struct {
 	attachBtn   *widget.Button
 	attachDlg   *attachPreview // the last file preview shown (attach.go)
 	attachMenu  *fyne.Menu     // Picture… / File… (attach.go)
+	composerRow *fyne.Container
+	recorder    *recorderUI // voice recording (recorder.go; nil without a voice service)
 	newChatBtn  *widget.Button
 	newChat     *newChatDialog
 	syncLabel   *widget.Label
@@ -268,9 +274,18 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	c.editBar = container.NewBorder(nil, nil, widget.NewIcon(theme.DocumentCreateIcon()),
 		widget.NewButtonWithIcon("", theme.CancelIcon(), c.cancelEdit), c.editLabel)
 	c.editBar.Hide()
-	bottom := container.NewVBox(c.typingLabel, c.status, c.editBar,
-		container.NewBorder(nil, nil, container.NewVBox(layout.NewSpacer(), c.attachBtn),
-			container.NewVBox(layout.NewSpacer(), c.sendBtn), c.composer))
+	buttons := fyne.CanvasObject(c.sendBtn)
+	if opts.Voice != nil {
+		c.recorder = newRecorderUI(c)
+		buttons = container.NewHBox(c.recorder.mic, c.sendBtn)
+	}
+	c.composerRow = container.NewBorder(nil, nil, container.NewVBox(layout.NewSpacer(), c.attachBtn),
+		container.NewVBox(layout.NewSpacer(), buttons), c.composer)
+	composing := fyne.CanvasObject(c.composerRow)
+	if c.recorder != nil {
+		composing = container.NewStack(c.composerRow, c.recorder.bar)
+	}
+	bottom := container.NewVBox(c.typingLabel, c.status, c.editBar, composing)
 	c.chatPane = container.NewBorder(c.header, bottom, nil, nil, c.chat.content)
 	c.chatPane.Hide()
 	hint := widget.NewLabel("Pick a conversation, or start one with “New chat”.")
@@ -286,6 +301,11 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	c.applySnapshot(contacts.Snapshot())
 	c.applySync(svc.Sync())
 	c.unsubscribe = append(c.unsubscribe, svc.Subscribe(c.onChange), contacts.Subscribe(c.onSnapshot))
+	if opts.Voice != nil {
+		c.unsubscribe = append(c.unsubscribe, opts.Voice.Subscribe(func(ev voice.PlayEvent) {
+			c.do(func() { c.chat.playerChanged(ev) })
+		}))
+	}
 	// Files dropped on the window go to the open chat (attach.go).
 	win.SetOnDropped(c.dropped)
 	c.unsubscribe = append(c.unsubscribe, func() { win.SetOnDropped(nil) })
@@ -493,6 +513,9 @@ func (c *ChatsView) show(peer string, body *string, target *store.SearchResult) 
 	if switching {
 		c.svc.ChatOpened(peer)
 		c.setComposerText(c.draftFor(peer))
+		if c.recorder != nil {
+			c.recorder.chatChanged()
+		}
 	}
 	if body != nil {
 		if c.editing != nil {

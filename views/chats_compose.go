@@ -130,6 +130,9 @@ func (c *ChatsView) cancelEdit() {
 
 // escape cancels an edit (Escape in the composer).
 func (c *ChatsView) escape() bool {
+	if c.recorder != nil && c.recorder.escape() {
+		return true
+	}
 	if c.editing == nil {
 		return false
 	}

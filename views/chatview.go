@@ -109,6 +109,7 @@ type chatView struct {
 	sel      selState   // the text selected in a bubble (selection.go)
 
 	thumbs  *thumbCache    // the pictures' thumbnails (thumbs.go)
+	voice   *voiceUI       // voice messages' waveforms and what plays (voice_bubble.go)
 	viewer  *pictureViewer // the picture viewer, while open (viewer.go)
 	tm      *textMeasurer
 	caption float32
@@ -118,6 +119,7 @@ type chatView struct {
 func newChatView(c *ChatsView) *chatView {
 	v := &chatView{c: c, layouts: map[int64]*bubbleLayout{}, rowByID: map[int64]int{}}
 	v.thumbs = newThumbCache(v)
+	v.voice = newVoiceUI()
 	v.scroller = newChatScroller(v)
 	v.jumpBtn = widget.NewButtonWithIcon("", theme.MoveDownIcon(), v.jumpToNewest)
 	v.jumpBtn.Importance = widget.HighImportance

@@ -428,6 +428,13 @@ func (rv *chatRowView) Dragged(ev *fyne.DragEvent) {
 	v := rv.v
 	s := &v.sel
 	p := rv.eventPos(ev.PointEvent)
+	if !s.dragging && rv.dragVoice(p.Subtract(ev.Dragged), p, true) {
+		return
+	}
+	if v.voice.drag != 0 {
+		rv.dragVoice(p, p, false)
+		return
+	}
 	if !s.dragging {
 		from := p.Subtract(ev.Dragged)
 		s.dragging, s.dragID, s.dragList, s.dragFrom = true, 0, v.list, from
@@ -456,6 +463,7 @@ func (rv *chatRowView) Dragged(ev *fyne.DragEvent) {
 func (rv *chatRowView) DragEnd() {
 	v := rv.v
 	s := &v.sel
+	v.voice.drag = 0
 	if !s.dragging {
 		return
 	}

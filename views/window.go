@@ -269,7 +269,8 @@ func (w *Window) showAccount() {
 	w.titleAccount = st.Account
 	w.setTitle()
 	w.contacts = NewContactsView(w.win, w.svc.Contacts(), w.do)
-	w.chats = NewChatsView(w.win, w.svc.Chats(), w.svc.Contacts(), ChatsOptions{Do: w.do, Now: w.chatsNow, OnUnread: w.setUnread, Unfocused: w.background})
+	w.chats = NewChatsView(w.win, w.svc.Chats(), w.svc.Contacts(), ChatsOptions{Do: w.do, Now: w.chatsNow, OnUnread: w.setUnread, Unfocused: w.background,
+		Voice: w.svc.Voice()})
 	w.contacts.OnChat = func(jid string) {
 		w.ShowChats()
 		w.chats.Open(jid, "")

@@ -28,12 +28,12 @@ import (
 
 	"parley/app"
 	"parley/app/media"
-	"parley/app/store"
+	"parley/bench/internal/benchkit"
 	"parley/xmppclient"
 	"parley/xmppclient/xmpptest"
 )
 
-const benchPass = "bench-pass"
+const benchPass = benchkit.Pass
 
 func main() {
 	rounds := flag.Int("rounds", 7, "timed rounds of each case (after one untimed warm-up)")
@@ -86,36 +86,6 @@ func writePhoto(path string, w, h int) error {
 	return os.WriteFile(path, buf.Bytes(), 0o600)
 }
 
-// timeRounds runs fn once untimed, then rounds times, and returns the sorted durations.
-func timeRounds(rounds int, fn func() error) ([]time.Duration, error) {
-	if err := fn(); err != nil {
-		return nil, err
-	}
-	ds := make([]time.Duration, 0, rounds)
-	for range rounds {
-		t0 := time.Now()
-		if err := fn(); err != nil {
-			return nil, err
-		}
-		ds = append(ds, time.Since(t0))
-	}
-	slices.Sort(ds)
-	return ds, nil
-}
-
-func median(ds []time.Duration) time.Duration { return ds[len(ds)/2] }
-
-func ms(d time.Duration) string {
-	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "Met"
-	}
-	return "MISSED"
-}
-
 func benchThumbnail(work, photo string, rounds int) error {
 	dst := filepath.Join(work, "thumb.jpg")
 	parley := func() error {
@@ -141,28 +111,28 @@ func benchThumbnail(work, photo string, rounds int) error {
 		return err
 	}
 	shrinker := media.Shrinker()
-	p, err := timeRounds(rounds, parley)
+	p, err := benchkit.Time(rounds, parley)
 	if err != nil {
 		return err
 	}
-	v, err := timeRounds(rounds, vips)
+	v, err := benchkit.Time(rounds, vips)
 	if err != nil {
 		return err
 	}
-	d, err := timeRounds(rounds, decode)
+	d, err := benchkit.Time(rounds, decode)
 	if err != nil {
 		return err
 	}
 	restore := media.UseGoShrinker()
-	g, err := timeRounds(rounds, parley)
+	g, err := benchkit.Time(rounds, parley)
 	restore()
 	if err != nil {
 		return err
 	}
-	ratio := float64(median(p)) / float64(median(v))
+	ratio := float64(benchkit.Median(p)) / float64(benchkit.Median(v))
 	fmt.Printf("### Thumbnail of a 12-megapixel JPEG (4000 × 3000, %s) to %d px\n\n", fileSize(photo), app.ThumbSide)
 	fmt.Printf("**Goal:** at most 1.5 × vipsthumbnail and under 150 ms. **%s:** %s, %.2f × vipsthumbnail (%s); Parley shrinks with %s.\n\n",
-		verdict(ratio <= 1.5 && median(p) < 150*time.Millisecond), ms(median(p)), ratio, ms(median(v)), shrinker)
+		benchkit.Verdict(ratio <= 1.5 && benchkit.Median(p) < 150*time.Millisecond), benchkit.Ms(benchkit.Median(p)), ratio, benchkit.Ms(benchkit.Median(v)), shrinker)
 	fmt.Println("| what | median | min | max |")
 	fmt.Println("|---|---:|---:|---:|")
 	for _, r := range []struct {
@@ -170,7 +140,7 @@ func benchThumbnail(work, photo string, rounds int) error {
 		ds   []time.Duration
 	}{{"Parley: media.Thumbnail (" + shrinker + ")", p}, {"vipsthumbnail run by hand, same options", v},
 		{"Go image/jpeg: decode alone (no scaling)", d}, {"Parley's Go fallback (imaging: decode, Lanczos, encode)", g}} {
-		fmt.Printf("| %s | %s | %s | %s |\n", r.name, ms(median(r.ds)), ms(r.ds[0]), ms(r.ds[len(r.ds)-1]))
+		fmt.Printf("| %s | %s | %s | %s |\n", r.name, benchkit.Ms(benchkit.Median(r.ds)), benchkit.Ms(r.ds[0]), benchkit.Ms(r.ds[len(r.ds)-1]))
 	}
 	fmt.Printf("\n%d rounds each after a warm-up; the thumbnail is written each time.\n\n", rounds)
 	return nil
@@ -268,84 +238,41 @@ func benchUpload(work string, srv *xmpptest.Server, rounds int) error {
 	slices.Sort(p)
 	slices.Sort(c)
 	rate := func(d time.Duration) string { return fmt.Sprintf("%.1f MB/s", float64(size)/1e6/d.Seconds()) }
-	ratio := float64(median(c)) / float64(median(p)) // throughput ratio
+	ratio := float64(benchkit.Median(c)) / float64(benchkit.Median(p)) // throughput ratio
 	fmt.Printf("### Upload of a 9 MB file to an XEP-0363 slot (%s, http_file_share, loopback)\n\n", prosody())
 	fmt.Printf("**Goal:** at least 0.9 × curl -T's throughput. **%s:** %.2f × (Parley %s, curl %s; medians of %d).\n\n",
-		verdict(ratio >= 0.9), ratio, rate(median(p)), rate(median(c)), rounds)
+		benchkit.Verdict(ratio >= 0.9), ratio, rate(benchkit.Median(p)), rate(benchkit.Median(c)), rounds)
 	fmt.Println("| client | median | min | max | throughput (median) |")
 	fmt.Println("|---|---:|---:|---:|---:|")
-	fmt.Printf("| Parley (slot request + media.Put) | %s | %s | %s | %s |\n", ms(median(p)), ms(p[0]), ms(p[len(p)-1]), rate(median(p)))
-	fmt.Printf("| curl -T (slot request + curl, no Expect: 100-continue) | %s | %s | %s | %s |\n\n", ms(median(c)), ms(c[0]), ms(c[len(c)-1]), rate(median(c)))
+	fmt.Printf("| Parley (slot request + media.Put) | %s | %s | %s | %s |\n", benchkit.Ms(benchkit.Median(p)), benchkit.Ms(p[0]), benchkit.Ms(p[len(p)-1]), rate(benchkit.Median(p)))
+	fmt.Printf("| curl -T (slot request + curl, no Expect: 100-continue) | %s | %s | %s | %s |\n\n", benchkit.Ms(benchkit.Median(c)), benchkit.Ms(c[0]), benchkit.Ms(c[len(c)-1]), rate(benchkit.Median(c)))
 	return nil
 }
 
 func benchSendPhoto(work string, srv *xmpptest.Server, photo string, rounds int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := srv.CreateUser("sender", benchPass); err != nil {
-		return err
-	}
-	if err := srv.CreateUser("receiver", benchPass); err != nil {
-		return err
-	}
-	dir := filepath.Join(work, "profile")
-	p, err := app.OpenProfile(dir)
-	if err != nil {
-		return err
-	}
-	if err := p.Update(func(st *app.AccountSettings) { st.CAFile = srv.CAFile }); err != nil {
-		return err
-	}
-	svc, err := app.NewService(app.Options{ProfileDir: dir, Keyring: noSecrets{}, Version: "bench"})
+	svc, waitSent, err := benchkit.Sender(ctx, srv, filepath.Join(work, "profile"))
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	host, port, _ := net.SplitHostPort(srv.C2SAddr)
-	portN, _ := strconv.Atoi(port)
-	if err := svc.Login(ctx, app.LoginRequest{JID: srv.JID("sender"), Password: benchPass, Host: host, Port: portN}); err != nil {
-		return err
-	}
 	cs := svc.Chats()
-	sent := make(chan int64, 16)
-	unsub := cs.Subscribe(func(app.ChatChange) {
-		select {
-		case sent <- 0:
-		default:
-		}
-	})
-	defer unsub()
 	peer := srv.JID("receiver")
 	one := func() error {
 		m, err := cs.SendFile(ctx, peer, photo, media.PrepareOptions{})
 		if err != nil {
 			return err
 		}
-		for {
-			cur, err := cs.Message(ctx, m.ID)
-			if err != nil {
-				return err
-			}
-			switch cur.State {
-			case store.StateSent, store.StateDelivered, store.StateRead:
-				return nil
-			case store.StateFailed:
-				return fmt.Errorf("the photo failed: %s", cur.Error)
-			}
-			select {
-			case <-sent:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		return waitSent(m.ID)
 	}
-	ds, err := timeRounds(rounds, one)
+	ds, err := benchkit.Time(rounds, one)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("### A 12-megapixel photo from SendFile to \"sent\" (%s, loopback)\n\n", prosody())
 	fmt.Printf("**Goal:** under 1 s. **%s:** median %s (min %s, max %s, %d rounds): prepared (turned, downscaled to %d px, metadata removed, %s), slot, upload, message acknowledged.\n\n",
-		verdict(median(ds) < time.Second), ms(median(ds)), ms(ds[0]), ms(ds[len(ds)-1]), rounds, media.DefaultMaxSide, media.Shrinker())
+		benchkit.Verdict(benchkit.Median(ds) < time.Second), benchkit.Ms(benchkit.Median(ds)), benchkit.Ms(ds[0]), benchkit.Ms(ds[len(ds)-1]), rounds, media.DefaultMaxSide, media.Shrinker())
 	return nil
 }
 
@@ -355,10 +282,3 @@ func prosody() string {
 	v, _, _ := bytes.Cut(out, []byte("-"))
 	return "Prosody " + string(v)
 }
-
-// noSecrets keeps no password (the bench logs in with it each time).
-type noSecrets struct{}
-
-func (noSecrets) Get(string) (string, error) { return "", app.ErrNoSecret }
-func (noSecrets) Set(string, string) error   { return nil }
-func (noSecrets) Delete(string) error        { return nil }

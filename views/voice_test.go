@@ -1,0 +1,274 @@
+// Headless Fyne tests of voice messages in the chat, against a real
+// server, a real peer and the headless PulseAudio: the recorder's states
+// (a click records, Stop reviews with a waveform, Send sends; a held
+// button released reviews; Escape and dragging away cancel), and the
+// voice bubble (its waveform, play and pause, a click on the waveform
+// seeking, the speed), judged where it matters by what the speaker's
+// monitor hears.
+package views
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"parley/app"
+	"parley/app/apptest"
+	"parley/app/store"
+	"parley/app/voice"
+	"parley/app/voice/voicetest"
+)
+
+// testClock is a clock a test moves by hand (hold-to-talk is timed).
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// voiceChat logs in me and Bob and opens Bob's chat with the voice
+// service wired in, on a clock the test moves.
+func voiceChat(t *testing.T, prefix string) (h *chatsHarness, me, bob *apptest.Account, clock *testClock) {
+	srv := apptest.Shared(t)
+	me = srv.LogIn(t, prefix+"me")
+	bob = srv.LogIn(t, prefix+"bob")
+	apptest.Befriend(t, me, bob, "")
+	clock = &testClock{t: time.Now()}
+	h = openChats(t, me.Svc, fyne.NewSize(900, 700), false, func(o *ChatsOptions) {
+		o.Voice = me.Svc.Voice()
+		o.Now = clock.now
+	})
+	h.ui.do(func() { h.v.Open(bob.JID, "") })
+	h.wait("Bob's chat", func() bool { return h.v.chat.peer == bob.JID && h.v.chat.loaded })
+	return h, me, bob, clock
+}
+
+var primary = &desktop.MouseEvent{Button: desktop.MouseButtonPrimary}
+
+// voiceRows are the rows on screen showing a voice strip.
+func (h *chatsHarness) voiceRows() []shownChatRow {
+	var out []shownChatRow
+	for _, r := range h.chatRows() {
+		if r.kind == rowMsg && r.view.row.lay != nil && r.view.row.lay.media != nil && r.view.row.lay.media.voice {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestRecordReviewAndSendAVoiceMessage(t *testing.T) {
+	pa := voicetest.Start(t)
+	h, me, bob, _ := voiceChat(t, "uivoice")
+	r := h.v.recorder
+	speech := voicetest.Speech(t, "A voice message recorded in the chat window.")
+
+	// A click (press and release at once) starts recording.
+	h.ui.do(func() {
+		r.mic.MouseDown(primary)
+		r.mic.MouseUp(primary)
+	})
+	h.wait("recording, with the time, the meter, Cancel, Stop and Send", func() bool {
+		return r.state == recRecording && r.bar.Visible() && !h.v.composerRow.Visible() && r.elapsed.Visible() &&
+			r.meterBox.Visible() && r.cancelBtn.Visible() && r.stopBtn.Visible() && r.sendBtn.Visible() && !r.playBtn.Visible()
+	})
+	if err := pa.Speak(speech); err != nil {
+		t.Fatal(err)
+	}
+	h.wait("the elapsed time counting", func() bool { return strings.HasPrefix(r.elapsed.Text, "0:0") && r.elapsed.Text != "0:00 / 5:00" })
+	h.ui.do(func() { r.stopBtn.OnTapped() })
+	h.wait("the review: play, waveform, length, Discard, Send", func() bool {
+		return r.state == recReview && r.playBtn.Visible() && r.wave.Visible() && r.wave.Image != nil &&
+			r.length.Text != "" && r.discard.Visible() && !r.stopBtn.Visible()
+	})
+	// Listening to it before sending.
+	l, err := pa.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ui.do(func() { r.playBtn.OnTapped() })
+	h.wait("the review playing", func() bool { return r.playing.State == voice.Playing })
+	h.wait("the review played to its end", func() bool { return r.playing.State == voice.Ended })
+	if c, _ := voicetest.Correlation(speech, l.Stop()); c < 0.7 {
+		t.Errorf("the review played something that correlates %.3f with what was said", c)
+	}
+	h.ui.do(func() { r.sendBtn.OnTapped() })
+	h.wait("the composer back, and a voice bubble with its waveform and length", func() bool {
+		rows := h.voiceRows()
+		if r.state != recIdle || !h.v.composerRow.Visible() || len(rows) != 1 {
+			return false
+		}
+		rv := rows[0].view
+		return rv.voiceWave.Visible() && rv.voiceBtn.Visible() && strings.HasPrefix(rv.voiceTime.Text, "0:0")
+	})
+	waitCond(t, "Bob receiving the voice message", func() bool { return filesFrom(t, bob, me.JID) == 1 })
+	if entries, _ := os.ReadDir(filepath.Join(me.Svc.Profile().Dir(), "recordings")); len(entries) != 0 {
+		t.Errorf("recordings left behind: %v", entries)
+	}
+}
+
+func TestHoldToTalkAndCancelling(t *testing.T) {
+	pa := voicetest.Start(t)
+	h, me, _, clock := voiceChat(t, "uihold")
+	r := h.v.recorder
+	speech := voicetest.Speech(t, "Hold to talk.")
+
+	// Held, released: the review.
+	h.ui.do(func() { r.mic.MouseDown(primary) })
+	h.wait("recording while held", func() bool { return r.state == recRecording })
+	if err := pa.Speak(speech); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(2 * time.Second)
+	h.ui.do(func() { r.mic.MouseUp(primary) })
+	h.wait("the review after the release", func() bool { return r.state == recReview && r.wave.Image != nil })
+	// Escape in the review discards.
+	h.ui.do(func() { h.v.escape() })
+	h.wait("the composer back", func() bool { return r.state == recIdle && h.v.composerRow.Visible() })
+
+	// Held, dragged away, released: cancelled.
+	h.ui.do(func() { r.mic.MouseDown(primary) })
+	h.wait("recording while held", func() bool { return r.state == recRecording })
+	h.ui.do(func() { r.mic.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(-200, -100)}}) })
+	h.wait("the hint to release", func() bool { return r.hint.Text == "Release to cancel" })
+	clock.advance(2 * time.Second)
+	h.ui.do(func() { r.mic.MouseUp(primary) })
+	h.wait("cancelled", func() bool { return r.state == recIdle && strings.Contains(h.v.status.Text, "cancelled") })
+
+	// Clicked, then Escape: cancelled.
+	h.ui.do(func() {
+		r.mic.MouseDown(primary)
+		r.mic.MouseUp(primary)
+	})
+	h.wait("recording", func() bool { return r.state == recRecording })
+	h.ui.do(func() { h.v.escape() })
+	h.wait("cancelled by Escape", func() bool { return r.state == recIdle })
+
+	// Nothing was sent, nothing is left.
+	if m, ok := lastMessage(t, me.Svc, h.v.chat.peer); ok {
+		t.Errorf("a message was sent: %+v", m)
+	}
+	dir := filepath.Join(me.Svc.Profile().Dir(), "recordings")
+	waitCond(t, "the cancelled recordings deleted", func() bool {
+		entries, _ := os.ReadDir(dir)
+		return len(entries) == 0
+	})
+}
+
+func TestVoiceBubblePlaysSeeksAndChangesSpeed(t *testing.T) {
+	pa := voicetest.Start(t)
+	srv := apptest.Shared(t)
+	h, me, _, _ := voiceChat(t, "uibubble")
+	slixJID, slixPass := srv.NewUser(t, "uibubbleslix")
+	// On the roster: a contact's voice message is fetched when it shows.
+	if err := me.Contacts().Add(ctxFor(t), slixJID, "", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	apptest.WaitContacts(t, me.Contacts(), "the peer on the roster", waitFor, func(s app.ContactsSnapshot) bool {
+		_, ok := apptest.FindContact(s, slixJID)
+		return ok
+	})
+	speech := voicetest.Speech(t, "Voice message from Conversations, one two three four five.")
+	clip := filepath.Join(t.TempDir(), "conversations.m4a")
+	voicetest.EncodeAs(t, speech, clip, "-c:a", "aac", "-b:a", "24k", "-ar", "24000", "-movflags", "+faststart", "-f", "ipod")
+	if _, err := srv.Slixmpp(t, slixJID, slixPass).UploadFile(me.JID, clip, srv.Harness().UploadService, "audio/mp4"); err != nil {
+		t.Fatal(err)
+	}
+	h.ui.do(func() { h.v.Open(slixJID, "") })
+	h.wait("the voice bubble with its waveform and length", func() bool {
+		rows := h.voiceRows()
+		if len(rows) != 1 {
+			return false
+		}
+		s := h.v.chat.voice.waves[rows[0].view.msg.ID]
+		return s != nil && !s.loading && len(s.bars) == voiceBars && rows[0].view.voiceTime.Text == formatClock(s.length)
+	})
+	msg := func() store.Message { return h.voiceRows()[0].view.msg }
+
+	l, err := pa.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ui.do(func() { h.v.chat.tapVoice(msg(), voicePlay, 0) })
+	h.wait("playing, with the pause button and the position", func() bool {
+		rv := h.voiceRows()[0].view
+		return h.v.chat.voice.now.State == voice.Playing && h.v.chat.voice.now.Position > 300*time.Millisecond &&
+			strings.Contains(rv.voiceTime.Text, " / ")
+	})
+	h.ui.do(func() { h.v.chat.tapVoice(msg(), voicePlay, 0) })
+	h.wait("paused", func() bool { return h.v.chat.voice.now.State == voice.Paused })
+	// A click on the waveform's middle seeks there.
+	h.ui.do(func() { h.v.chat.tapVoice(msg(), voiceWave, 0.5) })
+	h.wait("moved to the middle", func() bool {
+		now := h.v.chat.voice.now
+		return now.Position >= now.Duration*45/100 && now.Position < now.Duration*60/100
+	})
+	h.ui.do(func() { h.v.chat.tapVoice(msg(), voicePlay, 0) })
+	h.wait("played to its end", func() bool { return h.v.chat.voice.now.State == voice.Ended })
+	heard := l.Stop()
+	first, second := speech[:len(speech)/2], speech[len(speech)/2:]
+	c1, _ := voicetest.Correlation(first[len(first)/3:], heard)
+	c2, _ := voicetest.Correlation(second, heard)
+	t.Logf("heard: the first half correlates %.3f, the second %.3f", c1, c2)
+	if c2 < 0.7 {
+		t.Errorf("the second half, after the seek, correlates %.3f with what the speaker played", c2)
+	}
+
+	// Speed: 1× → 1.5× → 2×, shown on the bubble.
+	for _, want := range []string{"1.5×", "2×", "1×"} {
+		h.ui.do(func() { h.v.chat.tapVoice(msg(), voiceSpeedPart, 0) })
+		h.wait("speed "+want, func() bool { return h.voiceRows()[0].view.voiceSpeed.Text == want })
+	}
+
+	// An answer: text, then a voice message of our own (a draft made
+	// from a file, as the recorder makes them).
+	if _, err := me.Svc.Chats().Send(ctxFor(t), slixJID, "Thanks! Here is my answer:"); err != nil {
+		t.Fatal(err)
+	}
+	answer := filepath.Join(t.TempDir(), "voice-answer.m4a")
+	voicetest.EncodeAs(t, voicetest.Speech(t, "Sure, see you at eight. Bring the maps please."), answer,
+		"-c:a", "aac", "-b:a", "24k", "-ar", "24000", "-f", "ipod")
+	if _, err := me.Svc.Voice().Send(ctxFor(t), slixJID, app.VoiceDraft{Path: answer}); err != nil {
+		t.Fatal(err)
+	}
+	h.wait("two voice bubbles", func() bool {
+		rows := h.voiceRows()
+		return len(rows) == 2 && rows[1].view.msg.State >= store.StateSent && h.v.chat.voice.waves[rows[1].view.msg.ID] != nil &&
+			len(h.v.chat.voice.waves[rows[1].view.msg.ID].bars) == voiceBars
+	})
+	// The first one playing at 1.5×, paused two fifths in.
+	h.ui.do(func() { h.v.chat.tapVoice(msg(), voiceSpeedPart, 0) })
+	h.ui.do(func() { h.v.chat.tapVoice(msg(), voiceWave, 0.4) })
+	h.wait("playing from two fifths", func() bool { return h.v.chat.voice.now.State == voice.Playing })
+	h.ui.do(func() { h.v.chat.tapVoice(msg(), voicePlay, 0) })
+	h.wait("paused", func() bool {
+		rv := h.voiceRows()[0].view
+		return h.v.chat.voice.now.State == voice.Paused && rv.voiceSpeed.Text == "1.5×" && strings.Contains(rv.voiceTime.Text, " / ")
+	})
+	if dir := os.Getenv("PARLEY_SCREENSHOT_DIR"); dir != "" {
+		// For the README: `PARLEY_SCREENSHOT_DIR=docs go test -tags migrated_fynedo -run TestVoiceBubble ./views`.
+		var shot bytes.Buffer
+		h.ui.do(func() { _ = png.Encode(&shot, h.w.Canvas().Capture()) })
+		if err := os.WriteFile(filepath.Join(dir, "screenshot-voice.png"), shot.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
