@@ -143,6 +143,9 @@ type Recording struct {
 // Record opens the microphone the settings name and starts recording. It
 // blocks for at most voice.DeviceTimeout: call it off the UI goroutine.
 func (v *VoiceService) Record() (*Recording, error) {
+	if err := voice.CheckCodecs(); err != nil {
+		return nil, err
+	}
 	s := v.Settings()
 	rec, err := voice.Record(voice.RecordOptions{Device: s.Microphone, Dir: v.folder(RecordingsDir), Max: s.MaxRecording()})
 	if err != nil {

@@ -2,7 +2,8 @@
 // state (online, connecting, waiting to reconnect with why and when, offline
 // and why), any notice (such as the keyring fallback), Reconnect now (while
 // waiting) or Reconnect (once the engine gave up: another login took the
-// resource), and Log out. The contacts pane sits below it.
+// resource), Settings (the voice settings for now: voicesettings.go) and Log
+// out. The contacts pane sits below it.
 package views
 
 import (
@@ -25,13 +26,14 @@ type AccountView struct {
 	notice    *widget.Label
 
 	reconnectBtn *widget.Button
+	settingsBtn  *widget.Button // the voice settings, for now (voicesettings.go)
 	logoutBtn    *widget.Button
 
 	status  app.Status
 	content fyne.CanvasObject
 }
 
-func newAccountView(onReconnect, onLogout func()) *AccountView {
+func newAccountView(onReconnect, onLogout, onSettings func()) *AccountView {
 	v := &AccountView{}
 	v.account = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.account.SizeName = theme.SizeNameSubHeadingText
@@ -47,10 +49,11 @@ func newAccountView(onReconnect, onLogout func()) *AccountView {
 	v.reconnectBtn = widget.NewButtonWithIcon("Reconnect now", theme.ViewRefreshIcon(), onReconnect)
 	v.reconnectBtn.Hide()
 	v.logoutBtn = widget.NewButtonWithIcon("Log out", theme.LogoutIcon(), onLogout)
+	v.settingsBtn = widget.NewButtonWithIcon("", theme.SettingsIcon(), onSettings)
 
 	stateRow := container.NewBorder(nil, nil, v.stateIcon, nil, v.state)
 	who := container.NewVBox(v.account, v.resource)
-	buttons := container.NewHBox(v.reconnectBtn, v.logoutBtn)
+	buttons := container.NewHBox(v.reconnectBtn, v.settingsBtn, v.logoutBtn)
 	v.content = container.NewVBox(
 		container.NewBorder(nil, nil, nil, container.NewCenter(buttons), who),
 		stateRow,

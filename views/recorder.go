@@ -84,6 +84,7 @@ type recorderUI struct {
 func newRecorderUI(c *ChatsView) *recorderUI {
 	r := &recorderUI{c: c}
 	r.mic = newHoldButton(theme.MediaRecordIcon(), r.pressed, r.released, r.leftWhileHeld, r.clicked)
+	r.mic.onSecondary = func() { showVoiceSettings(c.win, c.opts.Voice, c.do) }
 	r.dot = canvas.NewCircle(theme.Color(theme.ColorNameError))
 	r.elapsed = widget.NewLabel("0:00")
 	r.meterBg = canvas.NewRectangle(color.Transparent)
@@ -524,12 +525,14 @@ type holdButton struct {
 	onDown, onUp func()
 	onAway       func(away bool)
 	onClick      func()
+	onSecondary  func() // a right-click: the voice settings
 	lastDown     time.Time
 }
 
 var (
-	_ desktop.Mouseable = (*holdButton)(nil)
-	_ fyne.Draggable    = (*holdButton)(nil)
+	_ desktop.Mouseable      = (*holdButton)(nil)
+	_ fyne.Draggable         = (*holdButton)(nil)
+	_ fyne.SecondaryTappable = (*holdButton)(nil)
 )
 
 func newHoldButton(icon fyne.Resource, down, up func(), away func(bool), click func()) *holdButton {
@@ -574,3 +577,10 @@ func (b *holdButton) Dragged(ev *fyne.DragEvent) {
 
 // DragEnd implements fyne.Draggable (the release comes as MouseUp).
 func (b *holdButton) DragEnd() {}
+
+// TappedSecondary opens the voice settings.
+func (b *holdButton) TappedSecondary(*fyne.PointEvent) {
+	if b.onSecondary != nil {
+		b.onSecondary()
+	}
+}

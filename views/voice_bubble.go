@@ -34,7 +34,7 @@ import (
 // views call them off the UI goroutine. Subscribe's callback runs on the
 // player's goroutine.
 type VoiceService interface {
-	Settings() app.VoiceSettings
+	VoiceSettingsService
 	Record() (*app.Recording, error)
 	Discard(d app.VoiceDraft)
 	Send(ctx context.Context, peer string, d app.VoiceDraft) (store.Message, error)
@@ -155,7 +155,7 @@ func (v *chatView) layoutVoiceText(m *store.Message, w float32) textLayout {
 func voiceProblem(err error) string {
 	var missing *voice.CodecMissingError
 	if errors.As(err, &missing) {
-		return "To play voice messages, " + missing.Install + "."
+		return strings.ToUpper(missing.Install[:1]) + missing.Install[1:] + "."
 	}
 	return app.UserMessage(err)
 }

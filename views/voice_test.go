@@ -12,6 +12,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,7 @@ func (c *testClock) advance(d time.Duration) {
 // voiceChat logs in me and Bob and opens Bob's chat with the voice
 // service wired in, on a clock the test moves.
 func voiceChat(t *testing.T, prefix string) (h *chatsHarness, me, bob *apptest.Account, clock *testClock) {
+	t.Helper()
 	srv := apptest.Shared(t)
 	me = srv.LogIn(t, prefix+"me")
 	bob = srv.LogIn(t, prefix+"bob")
@@ -263,12 +265,95 @@ func TestVoiceBubblePlaysSeeksAndChangesSpeed(t *testing.T) {
 		rv := h.voiceRows()[0].view
 		return h.v.chat.voice.now.State == voice.Paused && rv.voiceSpeed.Text == "1.5×" && strings.Contains(rv.voiceTime.Text, " / ")
 	})
-	if dir := os.Getenv("PARLEY_SCREENSHOT_DIR"); dir != "" {
+	shot := os.Getenv("PARLEY_SCREENSHOT_DIR")
+	if shot != "" {
 		// For the README: `PARLEY_SCREENSHOT_DIR=docs go test -tags migrated_fynedo -run TestVoiceBubble ./views`.
-		var shot bytes.Buffer
-		h.ui.do(func() { _ = png.Encode(&shot, h.w.Canvas().Capture()) })
-		if err := os.WriteFile(filepath.Join(dir, "screenshot-voice.png"), shot.Bytes(), 0o644); err != nil {
+		var img bytes.Buffer
+		h.ui.do(func() { _ = png.Encode(&img, h.w.Canvas().Capture()) })
+		if err := os.WriteFile(filepath.Join(shot, "screenshot-voice.png"), img.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+
+	// Resumed, it plays to its end, and our answer follows by itself.
+	h.ui.do(func() { h.v.chat.tapVoice(msg(), voicePlay, 0) })
+	answerClip := clipID(h.voiceRows()[1].view.msg.ID)
+	h.wait("the next voice message playing after the first ended", func() bool {
+		now := h.v.chat.voice.now
+		return now.Clip == answerClip && now.State == voice.Playing
+	})
+}
+
+// The voice settings list the sound server's devices, and what is saved
+// is what the next recording uses: the chosen microphone, Ogg Opus, the
+// maximum length.
+func TestVoiceSettings(t *testing.T) {
+	pa := voicetest.Start(t)
+	h, me, bob, clock := voiceChat(t, "uisettings")
+	var f *voiceSettingsForm
+	h.ui.do(func() { f = showVoiceSettings(h.w, me.Svc.Voice(), h.ui.do) })
+	h.wait("the devices listed", func() bool {
+		return slices.Contains(f.mic.Options, "VirtualMic") && slices.Contains(f.speaker.Options, "VirtualSpeaker")
+	})
+	h.ui.do(func() {
+		f.mic.SetSelected("VirtualMic")
+		f.format.SetSelected(formatOpusTxt)
+		f.maxLen.SetSelected("1 minute")
+		f.sendNow.SetChecked(true)
+		f.save()
+	})
+	waitCond(t, "the settings saved", func() bool {
+		s := me.Svc.Voice().Settings()
+		return s.Microphone != "" && s.Format == "opus" && s.MaxSeconds == 60 && s.SendAtOnce
+	})
+	// Hold-to-talk now sends at once, as Ogg Opus.
+	r := h.v.recorder
+	h.ui.do(func() { r.mic.MouseDown(primary) })
+	h.wait("recording, up to a minute", func() bool { return r.state == recRecording && strings.HasSuffix(r.elapsed.Text, "/ 1:00") })
+	if err := pa.Speak(voicetest.Speech(t, "Sent at once.")); err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(2 * time.Second)
+	h.ui.do(func() { r.mic.MouseUp(primary) })
+	h.wait("sent without a review", func() bool { return r.state == recIdle && len(h.voiceRows()) == 1 })
+	m := h.voiceRows()[0].view.msg
+	if m.Attachment.MediaType != "audio/ogg" || filepath.Ext(m.Body) != ".ogg" {
+		t.Errorf("sent as %s (%s), want Ogg Opus", m.Attachment.MediaType, m.Body)
+	}
+	waitCond(t, "Bob receiving it", func() bool { return filesFrom(t, bob, me.JID) == 1 })
+}
+
+// Without FFmpeg a voice message says what to install, and offers Save as….
+func TestVoiceBubbleWithoutFFmpeg(t *testing.T) {
+	voicetest.Start(t)
+	t.Setenv("PARLEY_FFMPEG", "/nonexistent/ffmpeg")
+	h, me, bob, _ := voiceChat(t, "uinoffmpeg")
+	clip, err := filepath.Abs(filepath.Join("..", "app", "media", "testdata", "audio", "gajim.m4a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft := filepath.Join(t.TempDir(), "voice.m4a")
+	data, err := os.ReadFile(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(draft, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := me.Svc.Voice().Send(ctxFor(t), bob.JID, app.VoiceDraft{Path: draft}); err != nil {
+		t.Fatal(err)
+	}
+	h.wait("the bubble saying what to install, with Save as…", func() bool {
+		rows := h.voiceRows()
+		return len(rows) == 1 && strings.Contains(rows[0].text, "Install FFmpeg to play and record") && strings.Contains(rows[0].text, "Save as…")
+	})
+	// Recording says so before anyone speaks.
+	r := h.v.recorder
+	h.ui.do(func() {
+		r.mic.MouseDown(primary)
+		r.mic.MouseUp(primary)
+	})
+	h.wait("the recorder saying what to install", func() bool {
+		return r.state == recIdle && h.v.composerRow.Visible() && strings.Contains(h.v.status.Text, "Could not record: Install FFmpeg")
+	})
 }

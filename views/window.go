@@ -86,7 +86,7 @@ func NewWindow(a fyne.App, svc *app.Service, opts WindowOptions) *Window {
 			w.showLogin()
 		}
 	}
-	w.account = newAccountView(svc.Reconnect, w.logout)
+	w.account = newAccountView(svc.Reconnect, w.logout, func() { showVoiceSettings(w.win, w.svc.Voice(), w.do) })
 	w.showLogin()
 	w.win.Resize(loginSize)
 	w.unsubscribe = svc.Subscribe(func(st app.Status) {

@@ -97,6 +97,14 @@ func ffmpegPath() (string, error) {
 	return p, nil
 }
 
+// CheckCodecs says whether what encoding and decoding need is installed
+// (a *CodecMissingError if not): checked before recording, so that no one
+// speaks into a recording that cannot be sent.
+func CheckCodecs() error {
+	_, err := ffmpegPath()
+	return err
+}
+
 // runFFmpeg runs ffmpeg with args; its error output's first line
 // becomes the error.
 func runFFmpeg(ctx context.Context, args ...string) error {
