@@ -56,6 +56,8 @@ type Player struct {
 	clips  *Clips
 	listen func(PlayEvent)
 	events chan PlayEvent
+	emitMu sync.Mutex // guards closed against the sends to events
+	closed bool
 
 	mu      sync.Mutex // guards the fields below
 	speaker string     // device id, "" default
@@ -94,8 +96,15 @@ func NewPlayer(clips *Clips, listen func(PlayEvent)) *Player {
 	return p
 }
 
-// emit hands ev to the listener, in order, on the player's own goroutine.
-func (p *Player) emit(ev PlayEvent) { p.events <- ev }
+// emit hands ev to the listener, in order, on the player's own goroutine
+// (which Close ends: nothing is told after it).
+func (p *Player) emit(ev PlayEvent) {
+	p.emitMu.Lock()
+	defer p.emitMu.Unlock()
+	if !p.closed {
+		p.events <- ev
+	}
+}
 
 // SetSpeaker chooses the output device ("" for the system default); it
 // applies from the next clip.
@@ -442,4 +451,10 @@ func (p *Player) Close() {
 		closeDevice(p.dev)
 		p.dev = nil
 	}
+	p.emitMu.Lock()
+	if !p.closed {
+		p.closed = true
+		close(p.events)
+	}
+	p.emitMu.Unlock()
 }
