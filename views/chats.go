@@ -274,18 +274,19 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	c.editBar = container.NewBorder(nil, nil, widget.NewIcon(theme.DocumentCreateIcon()),
 		widget.NewButtonWithIcon("", theme.CancelIcon(), c.cancelEdit), c.editLabel)
 	c.editBar.Hide()
+	// The microphone stays where it is while it records (a held button
+	// that disappeared would never hear its release): the recorder bar
+	// takes the place of the composer and the send button beside it.
 	buttons := fyne.CanvasObject(c.sendBtn)
+	c.composerRow = container.NewBorder(nil, nil, container.NewVBox(layout.NewSpacer(), c.attachBtn), nil, c.composer)
+	composing := fyne.CanvasObject(c.composerRow)
 	if opts.Voice != nil {
 		c.recorder = newRecorderUI(c)
 		buttons = container.NewHBox(c.recorder.mic, c.sendBtn)
-	}
-	c.composerRow = container.NewBorder(nil, nil, container.NewVBox(layout.NewSpacer(), c.attachBtn),
-		container.NewVBox(layout.NewSpacer(), buttons), c.composer)
-	composing := fyne.CanvasObject(c.composerRow)
-	if c.recorder != nil {
 		composing = container.NewStack(c.composerRow, c.recorder.bar)
 	}
-	bottom := container.NewVBox(c.typingLabel, c.status, c.editBar, composing)
+	bottom := container.NewVBox(c.typingLabel, c.status, c.editBar,
+		container.NewBorder(nil, nil, nil, container.NewVBox(layout.NewSpacer(), buttons), composing))
 	c.chatPane = container.NewBorder(c.header, bottom, nil, nil, c.chat.content)
 	c.chatPane.Hide()
 	hint := widget.NewLabel("Pick a conversation, or start one with “New chat”.")
@@ -452,6 +453,32 @@ func (c *ChatsView) applyConversations(convs []store.Conversation) {
 // PicturesLoading is how many thumbnails the rows shown have asked for
 // and not got yet (0: the pictures on screen are shown); for benchmarks.
 func (c *ChatsView) PicturesLoading() int { return c.chat.thumbs.loading() }
+
+// ChatLoaded says whether the open chat's messages are loaded (for the
+// benchmarks).
+func (c *ChatsView) ChatLoaded() bool { return c.chat.loaded && !c.chat.busy }
+
+// VoiceLoading is how many voice messages of the open chat are having
+// their waveform computed (for the benchmarks).
+func (c *ChatsView) VoiceLoading() int {
+	n := 0
+	for _, s := range c.chat.voice.waves {
+		if s.loading {
+			n++
+		}
+	}
+	return n
+}
+
+// PlayVoice plays (or pauses) voice message id of the open chat, as a
+// click on its play button does.
+func (c *ChatsView) PlayVoice(id int64) {
+	for _, m := range c.chat.msgs {
+		if m.ID == id && m.Attachment != nil {
+			c.chat.tapVoice(m, voicePlay, 0)
+		}
+	}
+}
 
 // Unread is the unread total shown.
 func (c *ChatsView) Unread() int { return c.unread }

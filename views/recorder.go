@@ -1,14 +1,14 @@
 // Recording voice messages from the composer. The microphone button
-// records on a click (click again, or Stop, to review; Send sends at
-// once) or while held (hold-to-talk: releasing it reviews, or sends when
-// the settings say "send at once"; dragging away from it or Escape
-// cancels). While recording the bar shows the elapsed time against the
-// maximum, a live level meter, Cancel, Stop and Send; a recording that
-// ends by itself (its maximum length, the microphone gone) is kept for
-// review with a line saying why. The review plays the recording back
-// with its waveform, and offers Discard and Send. Device calls and
-// encoding run off the UI goroutine; every error is said in the chat's
-// status line.
+// records on a click (clicked again, now a stop button, it stops for a
+// review; Send sends at once) or while held (hold-to-talk: the release
+// reviews, or sends when the settings say "send at once"; dragging away
+// from it or Escape cancels). While recording, the bar in the composer's
+// place shows the elapsed time against the maximum, a live level meter,
+// Cancel and Send; a recording that ends by itself (its maximum length,
+// the microphone gone) is kept for review with a line saying why. The
+// review plays the recording back with its waveform, and offers Discard
+// and Send. Device calls and encoding run off the UI goroutine; every
+// error is said in the chat's status line.
 package views
 
 import (
@@ -72,7 +72,6 @@ type recorderUI struct {
 	meterBox  *fyne.Container
 	hint      *widget.Label
 	cancelBtn *widget.Button
-	stopBtn   *widget.Button
 	sendBtn   *widget.Button
 	playBtn   *widget.Button
 	wave      *canvas.Image
@@ -96,7 +95,6 @@ func newRecorderUI(c *ChatsView) *recorderUI {
 	r.hint.Importance = widget.LowImportance
 	r.hint.SizeName = theme.SizeNameCaptionText
 	r.cancelBtn = widget.NewButtonWithIcon("", theme.CancelIcon(), r.cancel)
-	r.stopBtn = widget.NewButtonWithIcon("", theme.MediaStopIcon(), func() { r.finish(false) })
 	r.sendBtn = widget.NewButtonWithIcon("", theme.MailSendIcon(), r.send)
 	r.sendBtn.Importance = widget.HighImportance
 	r.playBtn = widget.NewButtonWithIcon("", theme.MediaPlayIcon(), r.togglePlay)
@@ -109,7 +107,7 @@ func newRecorderUI(c *ChatsView) *recorderUI {
 	r.working = widget.NewActivity()
 	dotBox := container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(12), r.dot))
 	left := container.NewHBox(dotBox, r.elapsed, r.playBtn, r.working)
-	right := container.NewHBox(r.cancelBtn, r.discard, r.stopBtn, r.sendBtn)
+	right := container.NewHBox(r.cancelBtn, r.discard, r.sendBtn)
 	middle := container.NewStack(container.NewVBox(layout.NewSpacer(), r.meterBox, layout.NewSpacer()), r.wave)
 	r.bar = container.NewBorder(nil, nil, left, right, container.NewBorder(nil, nil, nil, r.length,
 		container.NewStack(middle, container.NewCenter(r.hint))))
@@ -136,6 +134,10 @@ func (l *meterLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSi
 
 // pressed: the microphone button went down.
 func (r *recorderUI) pressed() {
+	if r.state == recRecording && r.downAt.IsZero() {
+		r.finish(false) // recording after a click: this click stops it
+		return
+	}
 	if r.state != recIdle || r.c.chat.peer == "" {
 		return
 	}
@@ -470,6 +472,8 @@ func (r *recorderUI) show() {
 	if r.state == recIdle {
 		r.bar.Hide()
 		c.composerRow.Show()
+		c.sendBtn.Show()
+		r.mic.SetIcon(theme.MediaRecordIcon())
 		r.hint.SetText("")
 		r.elapsed.SetText("0:00")
 		r.length.SetText("")
@@ -479,14 +483,19 @@ func (r *recorderUI) show() {
 		return
 	}
 	c.composerRow.Hide()
+	c.sendBtn.Hide()
 	r.bar.Show()
+	if r.state == recOpening || r.state == recRecording {
+		r.mic.SetIcon(theme.MediaStopIcon()) // a click on it stops
+	} else {
+		r.mic.SetIcon(theme.MediaRecordIcon())
+	}
 	recording := r.state == recOpening || r.state == recRecording
 	review := r.state == recReview
 	setVisible(r.dot, recording)
 	setVisible(r.elapsed, recording)
 	setVisible(r.meterBox, recording)
 	setVisible(r.cancelBtn, recording)
-	setVisible(r.stopBtn, recording)
 	setVisible(r.playBtn, review)
 	setVisible(r.wave, review)
 	setVisible(r.length, review)

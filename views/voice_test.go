@@ -20,6 +20,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 
 	"parley/app"
 	"parley/app/apptest"
@@ -88,18 +89,22 @@ func TestRecordReviewAndSendAVoiceMessage(t *testing.T) {
 		r.mic.MouseDown(primary)
 		r.mic.MouseUp(primary)
 	})
-	h.wait("recording, with the time, the meter, Cancel, Stop and Send", func() bool {
+	h.wait("recording, with the time, the meter, Cancel and Send, the microphone now a stop button", func() bool {
 		return r.state == recRecording && r.bar.Visible() && !h.v.composerRow.Visible() && r.elapsed.Visible() &&
-			r.meterBox.Visible() && r.cancelBtn.Visible() && r.stopBtn.Visible() && r.sendBtn.Visible() && !r.playBtn.Visible()
+			r.meterBox.Visible() && r.cancelBtn.Visible() && r.sendBtn.Visible() && !r.playBtn.Visible() &&
+			r.mic.Visible() && r.mic.Icon == theme.MediaStopIcon() && !h.v.sendBtn.Visible()
 	})
 	if err := pa.Speak(speech); err != nil {
 		t.Fatal(err)
 	}
 	h.wait("the elapsed time counting", func() bool { return strings.HasPrefix(r.elapsed.Text, "0:0") && r.elapsed.Text != "0:00 / 5:00" })
-	h.ui.do(func() { r.stopBtn.OnTapped() })
+	h.ui.do(func() { // a click on the microphone (a stop button now) stops
+		r.mic.MouseDown(primary)
+		r.mic.MouseUp(primary)
+	})
 	h.wait("the review: play, waveform, length, Discard, Send", func() bool {
 		return r.state == recReview && r.playBtn.Visible() && r.wave.Visible() && r.wave.Image != nil &&
-			r.length.Text != "" && r.discard.Visible() && !r.stopBtn.Visible()
+			r.length.Text != "" && r.discard.Visible() && !r.cancelBtn.Visible() && r.mic.Icon == theme.MediaRecordIcon()
 	})
 	// Listening to it before sending.
 	l, err := pa.Listen()
