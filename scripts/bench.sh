@@ -9,6 +9,7 @@
 #      CHAT_ROUNDS=5            timed rounds of the chat burst and catch-up benchmarks
 #      CHAT_SERVER=both         servers of the chat burst and catch-up: prosody, ejabberd or both
 #      MEDIA_ROUNDS=7           timed rounds of each media case
+#      VOICE_ROUNDS=5           timed rounds of the quick voice cases; VOICE_SENDS=3 recordings sent
 #      PYTHON=/usr/bin/python3  the Python with slixmpp (Debian's python3-slixmpp, not a pyenv one)
 #      GO=go                    the go command
 set -euo pipefail
@@ -58,7 +59,17 @@ bench_media() {
   "$GO" run ./bench/media -rounds "${MEDIA_ROUNDS:-7}"
 }
 
-BENCHES=(login contacts chat media)
+# voice: voice messages on a headless PulseAudio, each beside its baseline: the size of 10 s of speech
+# (goal <= 40 KB) and its encoding against the ffmpeg command line (goal >= 20 x real time); a click on a
+# cached clip to its first sound at the speaker against paplay (goal < 150 ms); the waveform of a
+# 5-minute clip (goal < 100 ms) against ffmpeg decoding it; CPU and memory while recording 30 s against
+# parec (goal < 10 % of a core, bounded); a 10 s recording from Stop to "sent" on Prosody (goal
+# < 500 ms); a 5-minute clip playing in the chat view (goal: no frame over 16 ms).
+bench_voice() {
+  "$GO" run -tags migrated_fynedo ./bench/voice -rounds "${VOICE_ROUNDS:-5}" -sends "${VOICE_SENDS:-3}"
+}
+
+BENCHES=(login contacts chat media voice)
 
 # --- runner -----------------------------------------------------------------------------------------
 
