@@ -9,6 +9,7 @@
 package app_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -109,8 +110,13 @@ func voiceMessageToSlixmpp(t *testing.T, srv *apptest.Server) {
 		t.Errorf("body %q and OOB URL %q differ", got.Body, got.OOB)
 	}
 	file := filepath.Join(t.TempDir(), "received.m4a")
-	if err := os.WriteFile(file, fetch(t, got.OOB), 0o600); err != nil {
+	data := fetch(t, got.OOB)
+	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
+	}
+	// The index first: players start before the whole file is there.
+	if moov, mdat := bytes.Index(data, []byte("moov")), bytes.Index(data, []byte("mdat")); moov < 0 || mdat < 0 || moov > mdat {
+		t.Errorf("moov at %d, mdat at %d: want the moov atom first", moov, mdat)
 	}
 	p := ffprobe(t, file)
 	t.Logf("spoken %v; ffprobe: %+v", spoken, p)

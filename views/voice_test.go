@@ -228,6 +228,28 @@ func TestVoiceBubblePlaysSeeksAndChangesSpeed(t *testing.T) {
 		now := h.v.chat.voice.now
 		return now.Position >= now.Duration*45/100 && now.Position < now.Duration*60/100
 	})
+	// A drag along the waveform seeks as it goes: from a fifth to four fifths.
+	h.ui.do(func() {
+		rv := h.voiceRows()[0].view
+		o := rv.bubbleOrigin(rv.Size().Width)
+		m := rv.row.lay.media
+		waveW := m.w - voiceBtn - 4 - voiceInfoW
+		y := o.Y + m.y + m.h/2
+		from := fyne.NewPos(o.X+m.x+voiceBtn+4+waveW/5, y)
+		to := fyne.NewPos(o.X+m.x+voiceBtn+4+waveW*4/5, y)
+		rv.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: from.Add(fyne.NewDelta(2, 0))}, Dragged: fyne.NewDelta(2, 0)})
+		rv.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: to}, Dragged: fyne.NewDelta(to.X-from.X-2, 0)})
+		rv.DragEnd()
+	})
+	h.wait("moved to four fifths by the drag", func() bool {
+		now := h.v.chat.voice.now
+		return now.Position >= now.Duration*75/100 && now.Position < now.Duration*85/100
+	})
+	h.ui.do(func() { h.v.chat.tapVoice(msg(), voiceWave, 0.5) }) // back to the middle
+	h.wait("back in the middle", func() bool {
+		now := h.v.chat.voice.now
+		return now.Position >= now.Duration*45/100 && now.Position < now.Duration*60/100
+	})
 	h.ui.do(func() { h.v.chat.tapVoice(msg(), voicePlay, 0) })
 	h.wait("played to its end", func() bool { return h.v.chat.voice.now.State == voice.Ended })
 	heard := l.Stop()

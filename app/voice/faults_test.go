@@ -230,3 +230,50 @@ func tenHours(m4a []byte) []byte {
 	binary.BigEndian.PutUint32(b[16:20], scale*36000)
 	return out
 }
+
+// The speaker's stream killed while a clip plays: the player stops with
+// a speaker DeviceError instead of showing it playing for ever, and the
+// next clip plays on a new stream.
+func TestSpeakerGoneWhilePlaying(t *testing.T) {
+	pa := voicetest.Start(t)
+	before, err := pa.Pactl("list", "short", "sink-inputs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join("..", "media", "testdata", "audio", "conversations.m4a")
+	long := filepath.Join(t.TempDir(), "long.m4a")
+	voicetest.EncodeAs(t, voicetest.DecodeFile(t, src, "-af", "aloop=loop=4:size=100000"), long, "-c:a", "aac", "-f", "ipod")
+	p, ev := newPlayer(t)
+	p.Play("long", long, 0, 1)
+	ev.waitPast(t, "long", 300*time.Millisecond)
+	after, err := pa.Pactl("list", "short", "sink-inputs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(after, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && !strings.Contains(before, line) {
+			if _, err := pa.Pacmd("kill-sink-input", f[0]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case e := <-ev:
+			if e.Clip != "long" || e.Err == nil {
+				continue
+			}
+			var de *voice.DeviceError
+			if !errors.As(e.Err, &de) || de.Kind != "speaker" {
+				t.Fatalf("got %v, want a speaker DeviceError", e.Err)
+			}
+			t.Logf("told: %v", e.Err)
+			p.Play("again", src, 0, 1)
+			ev.waitFor(t, "again", voice.Ended, 20*time.Second)
+			return
+		case <-deadline:
+			t.Fatal("the player did not notice its stream was killed in 10 s")
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/faiface/beep"
@@ -65,6 +66,8 @@ type Player struct {
 	dev     *malgo.Device
 	idle    *time.Timer
 	gen     int // bumped on every Play/Stop: a stale load gives up
+
+	lastFill atomic.Int64 // unix nanos of the device's last pull
 
 	audioMu sync.Mutex // the "speaker lock": held while the device pulls samples
 	source  beep.Streamer
@@ -199,6 +202,7 @@ func (p *Player) load(gen int, clip, src string, at time.Duration, speed float64
 		return
 	}
 	p.cur = pb
+	p.lastFill.Store(time.Now().UnixNano())
 	p.audioMu.Lock()
 	p.source = beep.Seq(pb.ctrl, beep.Callback(func() { go p.ended(pb) }))
 	p.audioMu.Unlock()
@@ -228,6 +232,7 @@ func (p *Player) openSpeakerLocked() error {
 // fill is the device's data callback: the current source's samples, or
 // silence.
 func (p *Player) fill(out, _ []byte, frames uint32) {
+	p.lastFill.Store(time.Now().UnixNano())
 	p.audioMu.Lock()
 	defer p.audioMu.Unlock()
 	n := int(frames)
@@ -254,12 +259,16 @@ func (p *Player) fill(out, _ []byte, frames uint32) {
 	}
 }
 
-// lost: the speaker stopped by itself (unplugged, sound server gone).
+// lost: the speaker stopped by itself (unplugged, sound server gone, its
+// stream killed): what plays stops with a DeviceError.
 func (p *Player) lost() {
 	go func() {
 		p.mu.Lock()
 		pb := p.cur
-		p.dev = nil // stopped already; nothing to close safely
+		if p.dev != nil {
+			closeDevice(p.dev) // off this goroutine, with deadlines: it may be stalled
+			p.dev = nil
+		}
 		p.mu.Unlock()
 		if pb != nil {
 			p.Stop()
@@ -283,6 +292,13 @@ func (p *Player) ticker(pb *playback) {
 			ev := p.eventOf(pb, Playing)
 			p.mu.Unlock()
 			if !cur {
+				return
+			}
+			// The speaker pulls samples (silence while paused) every
+			// period; one that stopped asking is gone (the server killed
+			// the stream: miniaudio does not always say so).
+			if time.Since(time.Unix(0, p.lastFill.Load())) > silentFor {
+				p.lost()
 				return
 			}
 			if !paused {
