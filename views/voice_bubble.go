@@ -23,6 +23,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"parley/app"
 	"parley/app/store"
@@ -492,6 +493,14 @@ func (v *chatView) playerChanged(ev voice.PlayEvent) {
 		if v.c.recorder != nil {
 			v.c.recorder.playerChanged(ev)
 		}
+		return
+	}
+	var device *voice.DeviceError
+	if errors.As(ev.Err, &device) {
+		// The speaker, not the message: said where the user is, and the
+		// next click tries again.
+		v.c.setStatus("Could not play the voice message: "+voiceProblem(ev.Err), widget.DangerImportance)
+		v.refreshMessage(id)
 		return
 	}
 	if ev.Err != nil {

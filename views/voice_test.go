@@ -384,3 +384,44 @@ func TestVoiceBubbleWithoutFFmpeg(t *testing.T) {
 		return r.state == recIdle && h.v.composerRow.Visible() && strings.Contains(h.v.status.Text, "Could not record: Install FFmpeg")
 	})
 }
+
+// The speaker's stream killed while a bubble plays: the chat says so in
+// its status line, and the next click plays again.
+func TestVoiceBubbleSpeakerGone(t *testing.T) {
+	pa := voicetest.Start(t)
+	h, me, bob, _ := voiceChat(t, "uispeaker")
+	long := filepath.Join(t.TempDir(), "voice-long.m4a")
+	voicetest.EncodeAs(t, voicetest.Speech(t, "A voice message long enough to be cut in the middle of its sentence, for the test."), long,
+		"-c:a", "aac", "-b:a", "24k", "-f", "ipod")
+	if _, err := me.Svc.Voice().Send(ctxFor(t), bob.JID, app.VoiceDraft{Path: long}); err != nil {
+		t.Fatal(err)
+	}
+	h.wait("the voice bubble", func() bool { return len(h.voiceRows()) == 1 })
+	msg := h.voiceRows()[0].view.msg
+	before, err := pa.Pactl("list", "short", "sink-inputs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ui.do(func() { h.v.chat.tapVoice(msg, voicePlay, 0) })
+	h.wait("playing", func() bool {
+		return h.v.chat.voice.now.State == voice.Playing && h.v.chat.voice.now.Position > 200*time.Millisecond
+	})
+	after, err := pa.Pactl("list", "short", "sink-inputs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(after, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && !strings.Contains(before, line) {
+			if _, err := pa.Pacmd("kill-sink-input", f[0]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	h.wait("the status saying the speaker stopped, the bubble ready to play again", func() bool {
+		return strings.Contains(h.v.status.Text, "Could not play the voice message: Cannot use the speaker") &&
+			h.v.chat.voice.now.State == voice.Stopped && h.voiceRows()[0].view.voiceBtn.Resource != nil &&
+			!strings.Contains(h.voiceRows()[0].text, "speaker")
+	})
+	h.ui.do(func() { h.v.chat.tapVoice(msg, voicePlay, 0) })
+	h.wait("playing again", func() bool { return h.v.chat.voice.now.State == voice.Playing })
+}
