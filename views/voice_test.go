@@ -398,7 +398,7 @@ func TestVoiceBubbleSpeakerGone(t *testing.T) {
 	}
 	h.wait("the voice bubble", func() bool { return len(h.voiceRows()) == 1 })
 	msg := h.voiceRows()[0].view.msg
-	before, err := pa.Pactl("list", "short", "sink-inputs")
+	before, err := pa.SinkInputs()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,16 +406,8 @@ func TestVoiceBubbleSpeakerGone(t *testing.T) {
 	h.wait("playing", func() bool {
 		return h.v.chat.voice.now.State == voice.Playing && h.v.chat.voice.now.Position > 200*time.Millisecond
 	})
-	after, err := pa.Pactl("list", "short", "sink-inputs")
-	if err != nil {
+	if err := pa.KillSinkInputsSince(before); err != nil {
 		t.Fatal(err)
-	}
-	for _, line := range strings.Split(after, "\n") {
-		if f := strings.Fields(line); len(f) > 0 && !strings.Contains(before, line) {
-			if _, err := pa.Pacmd("kill-sink-input", f[0]); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
 	h.wait("the status saying the speaker stopped, the bubble ready to play again", func() bool {
 		return strings.Contains(h.v.status.Text, "Could not play the voice message: Cannot use the speaker") &&

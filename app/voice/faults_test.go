@@ -236,7 +236,7 @@ func tenHours(m4a []byte) []byte {
 // next clip plays on a new stream.
 func TestSpeakerGoneWhilePlaying(t *testing.T) {
 	pa := voicetest.Start(t)
-	before, err := pa.Pactl("list", "short", "sink-inputs")
+	before, err := pa.SinkInputs()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,16 +246,8 @@ func TestSpeakerGoneWhilePlaying(t *testing.T) {
 	p, ev := newPlayer(t)
 	p.Play("long", long, 0, 1)
 	ev.waitPast(t, "long", 300*time.Millisecond)
-	after, err := pa.Pactl("list", "short", "sink-inputs")
-	if err != nil {
+	if err := pa.KillSinkInputsSince(before); err != nil {
 		t.Fatal(err)
-	}
-	for _, line := range strings.Split(after, "\n") {
-		if f := strings.Fields(line); len(f) > 0 && !strings.Contains(before, line) {
-			if _, err := pa.Pacmd("kill-sink-input", f[0]); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
 	deadline := time.After(10 * time.Second)
 	for {

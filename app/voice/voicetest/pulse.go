@@ -163,6 +163,27 @@ func (p *Pulse) Pacmd(args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// SinkInputs lists the playback streams now (pactl's short list), for
+// KillSinkInputsSince.
+func (p *Pulse) SinkInputs() (string, error) { return p.Pactl("list", "short", "sink-inputs") }
+
+// KillSinkInputsSince kills the playback streams that were not in before
+// (a SinkInputs list): the player's speaker "unplugged".
+func (p *Pulse) KillSinkInputsSince(before string) error {
+	after, err := p.SinkInputs()
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(after, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && !strings.Contains(before, line) {
+			if _, err := p.Pacmd("kill-sink-input", f[0]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Speak plays the PCM (48 kHz mono s16le) into the microphone; it returns
 // when it has been played. Its stream asks for 100 ms of buffer: with 10
 // ms, a busy machine let it run dry now and then, and the silence the
