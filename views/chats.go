@@ -337,6 +337,12 @@ func (c *ChatsView) Stop() {
 	}
 	c.svc.ChatsClosed()
 	c.notes.stop()
+	if c.recorder != nil {
+		// The microphone is released and an unsent recording dropped (as
+		// other clients do when they close); what plays stops.
+		c.recorder.escape()
+		go c.opts.Voice.StopPlaying()
+	}
 	c.stop()
 }
 

@@ -197,7 +197,16 @@ func (r *recorderUI) start() {
 	r.state, r.peer, r.cancelled, r.sendWhenDone = recOpening, r.c.chat.peer, false, false
 	r.c.setStatus("", widget.MediumImportance)
 	r.show()
-	inBackground(r.c.do, vs.Record, func(rec *app.Recording, err error) {
+	ctx := r.c.ctx
+	record := func() (*app.Recording, error) {
+		rec, err := vs.Record()
+		if err == nil && ctx.Err() != nil { // the view stopped meanwhile: no one will stop it
+			rec.Cancel()
+			return nil, ctx.Err()
+		}
+		return rec, err
+	}
+	inBackground(r.c.do, record, func(rec *app.Recording, err error) {
 		if err != nil {
 			r.state = recIdle
 			r.show()
