@@ -4,7 +4,9 @@
 // the profile remembers a password. An xmpp: URI (RFC 5122, e.g.
 // xmpp:bob@example.org?message;body=hi) opens that chat after login with
 // the body in the composer; a URI with a bad address is refused on the
-// command line (exit code 2), before any window opens.
+// command line (exit code 2), before any window opens. One process runs
+// per profile (app/instance): a later start hands its URI to the running
+// one, which comes to the front and opens the chat, and exits 0.
 package main
 
 import (
@@ -16,12 +18,15 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"parley/app"
+	"parley/app/instance"
 	"parley/assets"
 	"parley/views"
 	"parley/xmppclient"
@@ -87,6 +92,38 @@ func runOn(args []string, newApp func() fyne.App, shown func(*views.Window)) int
 		return 2
 	}
 
+	// One process per profile: a later start hands its URI to the running
+	// one (which shows its window and opens the chat) and ends here, before
+	// it opens the history or logs in.
+	instDir := *profile
+	if instDir == "" {
+		root, err := app.DefaultProfilesRoot()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "parley:", err)
+			return 1
+		}
+		instDir = root
+	}
+	var later laterStarts
+	inst, err := instance.Acquire(instDir, later.arrived)
+	if errors.Is(err, instance.ErrRunning) {
+		raw := ""
+		if uri != nil {
+			raw = uri.String()
+		}
+		if err := instance.HandOver(instDir, instance.Request{URI: raw}, 10*time.Second); err != nil {
+			fmt.Fprintln(os.Stderr, "parley: Parley is already running with this profile, but", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "parley: handed over to the Parley already running with this profile")
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "parley:", err)
+		return 1
+	}
+	defer inst.Close()
+
 	svc, err := app.NewService(app.Options{ProfileDir: *profile, Version: version, Logger: logger})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "parley:", err)
@@ -102,15 +139,25 @@ func runOn(args []string, newApp func() fyne.App, shown func(*views.Window)) int
 	// returns, off the UI goroutine's last callbacks.
 	win.Window().SetOnClosed(win.Stop)
 	if uri != nil {
-		action, params := xmppURIQuery(uri)
-		switch action {
-		case "", "message":
-			win.OpenChat(xmppURITarget(uri), params["body"])
-		default:
-			logger.Info("xmpp: URI action not supported; opening the chat", "action", action)
-			win.OpenChat(xmppURITarget(uri), "")
-		}
+		openURI(win, uri, logger)
 	}
+	// Later starts: the window comes to the front, and their URI opens.
+	later.serve(func(req instance.Request) {
+		fyne.Do(func() {
+			win.Show()
+			win.Window().RequestFocus()
+			if req.URI == "" {
+				return
+			}
+			u, err := parseXMPPURI(req.URI)
+			if err != nil {
+				logger.Warn("a later start handed over a bad URI", "uri", req.URI, "err", err)
+				return
+			}
+			logger.Info("opening what a later start handed over", "uri", req.URI)
+			openURI(win, u, logger)
+		})
+	})
 	win.Show()
 	if svc.Saved().AutoLogin {
 		logger.Info("logging in with the remembered password", "account", svc.Saved().JID, "profile", svc.Saved().ProfileDir)
@@ -136,6 +183,51 @@ func runOn(args []string, newApp func() fyne.App, shown func(*views.Window)) int
 		logger.Warn("closing the session", "err", err)
 	}
 	return 0
+}
+
+// openURI opens the chat an xmpp: URI names (its body in the composer).
+func openURI(win *views.Window, uri *url.URL, logger *slog.Logger) {
+	action, params := xmppURIQuery(uri)
+	switch action {
+	case "", "message":
+		win.OpenChat(xmppURITarget(uri), params["body"])
+	default:
+		logger.Info("xmpp: URI action not supported; opening the chat", "action", action)
+		win.OpenChat(xmppURITarget(uri), "")
+	}
+}
+
+// laterStarts holds what later starts hand over until the window is
+// there to take it (serve), then hands it on at once.
+type laterStarts struct {
+	mu      sync.Mutex
+	handle  func(instance.Request)
+	pending []instance.Request
+}
+
+// arrived is the instance's handler (its goroutine).
+func (l *laterStarts) arrived(req instance.Request) {
+	l.mu.Lock()
+	h := l.handle
+	if h == nil {
+		l.pending = append(l.pending, req)
+	}
+	l.mu.Unlock()
+	if h != nil {
+		h(req)
+	}
+}
+
+// serve hands what arrived, and what will, to h.
+func (l *laterStarts) serve(h func(instance.Request)) {
+	l.mu.Lock()
+	l.handle = h
+	pending := l.pending
+	l.pending = nil
+	l.mu.Unlock()
+	for _, req := range pending {
+		h(req)
+	}
 }
 
 // parseXMPPURI accepts an RFC 5122 URI such as xmpp:user@example.org?message

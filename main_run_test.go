@@ -7,8 +7,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,7 +25,19 @@ import (
 	"parley/views"
 )
 
-func TestMain(m *testing.M) { os.Exit(apptest.Main(m)) }
+func TestMain(m *testing.M) {
+	// As a later start of Parley (TestSecondStartHandsOver): run with the
+	// arguments given, as the real binary does, and exit with its code.
+	if args := os.Getenv("PARLEY_TEST_RUN_ARGS"); args != "" {
+		var list []string
+		if err := json.Unmarshal([]byte(args), &list); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		os.Exit(run(list))
+	}
+	os.Exit(apptest.Main(m))
+}
 
 const waitFor = 30 * time.Second
 
@@ -188,6 +202,62 @@ func (r *running) stop() int {
 	}
 }
 
+// rememberedLogin makes a profile that logs in jid by itself (an earlier
+// run with Remember ticked), with draft (if any) kept for peer's chat.
+func rememberedLogin(t *testing.T, srv *apptest.Server, jid, pass, peer, draft string) string {
+	t.Helper()
+	dir := srv.Profile(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	first, err := app.NewService(app.Options{ProfileDir: dir, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { first.Close() })
+	req := srv.Request(jid, pass)
+	req.Remember = true
+	if err := first.Login(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if draft != "" {
+		if _, err := first.Chats().StartConversation(ctx, peer); err != nil {
+			t.Fatal(err)
+		}
+		if err := first.Chats().SetDraft(ctx, peer, draft); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if saved := first.Saved(); !saved.AutoLogin {
+		t.Fatalf("the profile does not log in by itself: %+v", saved)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// waitOnline waits for the automatic login.
+func (r *running) waitOnline() {
+	r.t.Helper()
+	r.waitUI("the automatic login", func(w *views.Window) (bool, string) {
+		state := w.Account().StateText()
+		return w.ShowingAccount() && strings.HasPrefix(state, "Online"), fmt.Sprintf("main view %v, state %q", w.ShowingAccount(), state)
+	})
+}
+
+// waitChat waits for peer's chat in the Chats tab with composer in the composer.
+func (r *running) waitChat(peer, composer string) {
+	r.t.Helper()
+	r.waitUI("the URI's chat in the Chats tab", func(w *views.Window) (bool, string) {
+		peerShown := ""
+		if c := w.Chats(); c != nil {
+			peerShown = c.Peer()
+		}
+		return w.ShowingChats() && peerShown == peer && w.ComposerText() == composer,
+			fmt.Sprintf("Chats tab %v, chat %q, composer %q", w.ShowingChats(), peerShown, w.ComposerText())
+	})
+}
+
 func TestURIOpensChatAfterAutoLogin(t *testing.T) {
 	srv := apptest.Shared(t)
 	// No Secret Service runs on the test machines (scripts/deps.sh installs
@@ -207,49 +277,13 @@ func TestURIOpensChatAfterAutoLogin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			jid, pass := srv.NewUser(t, "urime")
 			peer, _ := srv.NewUser(t, "uripeer")
-			dir := srv.Profile(t, true)
+			dir := rememberedLogin(t, srv, jid, pass, peer, tc.draft)
 			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 			defer cancel()
 
-			// An earlier run: log in with Remember ticked (and leave a draft).
-			first, err := app.NewService(app.Options{ProfileDir: dir, Version: "test"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { first.Close() })
-			req := srv.Request(jid, pass)
-			req.Remember = true
-			if err := first.Login(ctx, req); err != nil {
-				t.Fatal(err)
-			}
-			if tc.draft != "" {
-				if _, err := first.Chats().StartConversation(ctx, peer); err != nil {
-					t.Fatal(err)
-				}
-				if err := first.Chats().SetDraft(ctx, peer, tc.draft); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if saved := first.Saved(); !saved.AutoLogin {
-				t.Fatalf("the profile does not log in by itself: %+v", saved)
-			}
-			if err := first.Close(); err != nil {
-				t.Fatal(err)
-			}
-
 			r := start(t, "--profile", dir, "xmpp:"+peer+"?message;body=hi%20there")
-			r.waitUI("the automatic login", func(w *views.Window) (bool, string) {
-				state := w.Account().StateText()
-				return w.ShowingAccount() && strings.HasPrefix(state, "Online"), fmt.Sprintf("main view %v, state %q", w.ShowingAccount(), state)
-			})
-			r.waitUI("the URI's chat in the Chats tab", func(w *views.Window) (bool, string) {
-				peerShown := ""
-				if c := w.Chats(); c != nil {
-					peerShown = c.Peer()
-				}
-				return w.ShowingChats() && peerShown == peer && w.ComposerText() == tc.want,
-					fmt.Sprintf("Chats tab %v, chat %q, composer %q", w.ShowingChats(), peerShown, w.ComposerText())
-			})
+			r.waitOnline()
+			r.waitChat(peer, tc.want)
 			fyne.DoAndWait(func() {
 				w := r.win
 				if title := w.Window().Title(); title != "Parley — "+jid {
@@ -269,6 +303,36 @@ func TestURIOpensChatAfterAutoLogin(t *testing.T) {
 				t.Errorf("draft after closing %q, %v; want %q", d, err, tc.want)
 			}
 		})
+	}
+}
+
+// A second start with the same profile hands its xmpp: URI to the first
+// (a real second process) and exits 0; the first opens the chat, the body
+// in its composer. The second never opens the history or logs in.
+func TestSecondStartHandsOver(t *testing.T) {
+	srv := apptest.Shared(t)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	jid, pass := srv.NewUser(t, "twiceme")
+	peer, _ := srv.NewUser(t, "twicepeer")
+	dir := rememberedLogin(t, srv, jid, pass, "", "")
+	r := start(t, "--profile", dir)
+	r.waitOnline()
+
+	args, _ := json.Marshal([]string{"--profile", dir, "xmpp:" + peer + "?message;body=from%20a%20link"})
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	second := exec.CommandContext(ctx, os.Args[0])
+	second.Env = append(os.Environ(), "PARLEY_TEST_RUN_ARGS="+string(args))
+	out, err := second.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the second start: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "handed over to the Parley already running") {
+		t.Errorf("the second start said %q", out)
+	}
+	r.waitChat(peer, "from a link")
+	if rc := r.stop(); rc != 0 {
+		t.Fatalf("exit code %d", rc)
 	}
 }
 

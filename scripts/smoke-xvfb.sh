@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/smoke-xvfb.sh: smoke test of the real desktop app. Starts bin/parley under Xvfb with a throwaway
 # profile, waits for a window whose title contains "Parley", screenshots the screen, checks that the
-# window is not blank, stops the app. Exits non-zero with a clear message on any failure.
+# window is not blank, starts it a second time with an xmpp: URI (which must hand the URI to the first
+# and exit 0, with no second window), stops the app. Exits non-zero with a clear message on any failure.
 #
 # Env:
 #   PARLEY_BIN        binary to run (default: bin/parley, rebuilt first with go build)
@@ -93,6 +94,24 @@ inner() {
 
   kill -0 "$app_pid" 2>/dev/null || fail "the app died right after drawing (log: $SMOKE_DIR/app.log)"
   if [ "$SCREENSHOT_CROP" = root ]; then cp "$SMOKE_DIR/root.png" "$SCREENSHOT_OUT"; else cp "$SMOKE_DIR/window.png" "$SCREENSHOT_OUT"; fi
+
+  # 3. One instance per profile: a second start with an xmpp: URI hands it to the first and exits 0
+  #    at once (no second window); the first says it opened it.
+  second_rc=0
+  timeout 20 "$SMOKE_BIN" --profile "$SMOKE_WORK/profile" "xmpp:friend@example.org?message;body=hello" \
+    >"$SMOKE_DIR/second.log" 2>&1 || second_rc=$?
+  [ "$second_rc" = 0 ] || fail "the second start exited $second_rc (log: $SMOKE_DIR/second.log)"
+  grep -q "handed over to the Parley already running" "$SMOKE_DIR/second.log" ||
+    fail "the second start did not hand over (log: $SMOKE_DIR/second.log)"
+  for _ in $(seq 100); do
+    grep -q "opening what a later start handed over" "$SMOKE_DIR/app.log" && break
+    sleep 0.1
+  done
+  grep -q "opening what a later start handed over" "$SMOKE_DIR/app.log" ||
+    fail "the first instance did not take the URI (log: $SMOKE_DIR/app.log)"
+  windows=$(xdotool search --onlyvisible --name "$SMOKE_TITLE" 2>/dev/null | wc -l)
+  [ "$windows" = 1 ] || fail "$windows windows titled '$SMOKE_TITLE' after the second start, want 1"
+  log "a second start handed its xmpp: URI to the first and exited 0"
 }
 
 if [ "${1:-}" = --inner ]; then
