@@ -47,7 +47,7 @@ help:
 	make bench       scripts/bench.sh (figures go to docs/benchmarks.md)
 	make lint        gofmt check, go vet, staticcheck
 	make fmt         gofmt -w the Go sources
-	make package     fyne package -os linux (bin/Parley.tar.xz)
+	make package     bin/Parley.tar.xz (fyne package) and bin/parley_VERSION_ARCH.deb (scripts/package.sh)
 	make icon        regenerate assets/icon.png
 	make clean       remove build outputs; distclean also removes .tools/
 	EOF

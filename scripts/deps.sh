@@ -32,6 +32,7 @@ REQUIRED_PKGS=(
   go-sendxmpp                                                   # a real peer that shares files (HTTP upload)
   libvips-tools                                                 # vipsthumbnail: thumbnails, photos downscaled
   xclip                                                         # pictures pasted from the X clipboard
+  desktop-file-utils appstream binutils                         # packaging: validate .desktop/metainfo, objdump
 )
 OPTIONAL_PKGS=(
   ejabberd erlang-p1-sqlite3                                    # second real server (interop tests)

@@ -7,6 +7,7 @@ set -euo pipefail
 out=${1:?usage: gobuild.sh OUT [PKG]}
 pkg=${2:-.}
 tags=${TAGS:-migrated_fynedo}
+# LDFLAGS (optional) go to -ldflags, e.g. "-X main.version=1.0" for a packaged build.
 export PATH="$PATH:/usr/local/go/bin"
 mkdir -p "$(dirname "$out")"
 start=$(date +%s)
@@ -18,7 +19,7 @@ while IFS= read -r line; do
     go:*|*.go:*|\#*|*" "*) echo "$line" ;;
     *) n=$((n + 1)); if [ $((n % 20)) = 0 ]; then echo "build:   $n packages compiled (now $line)"; fi ;;
   esac
-done < <(go build -v -tags "$tags" -o "$out" "$pkg" 2>&1; echo "rc=$?" >"$out.rc")
+done < <(go build -v -tags "$tags" ${LDFLAGS:+-ldflags "$LDFLAGS"} -o "$out" "$pkg" 2>&1; echo "rc=$?" >"$out.rc")
 rc=$(sed -n 's/^rc=//p' "$out.rc"); rm -f "$out.rc"
 if [ "$rc" != 0 ]; then
   echo "build: go build failed (exit $rc)" >&2

@@ -170,6 +170,10 @@ func (w *Window) setUnread(n int) {
 	}
 }
 
+// WindowClass is the main window's X11 class (the .desktop file's
+// StartupWMClass).
+const WindowClass = "Parley"
+
 // Window is the Fyne window.
 func (w *Window) Window() fyne.Window { return w.win }
 
@@ -189,7 +193,14 @@ func (w *Window) ShowingAccount() bool { return w.showing != nil && w.showing ==
 // Show shows the window with the focus in the address field (or in the
 // password field when the address is known).
 func (w *Window) Show() {
+	// GLFW names the X11 window class after the title the window is
+	// created with (Fyne sets no class hint): created as plain "Parley",
+	// the class matches the .desktop file's StartupWMClass whatever the
+	// title says later.
+	title := w.win.Title()
+	w.win.SetTitle(WindowClass)
 	w.win.Show()
+	w.win.SetTitle(title)
 	if !w.ShowingAccount() {
 		w.login.FocusFirst()
 	}
