@@ -69,3 +69,15 @@ func (c *ChatService) SetChatWire(w ChatWire) {
 	c.chat.wire = w
 	c.chat.mu.Unlock()
 }
+
+// ClientActive is what the current session's engine was told last
+// (XEP-0352), and whether there is a session.
+func (s *Service) ClientActive() (active, ok bool) {
+	s.mu.Lock()
+	sess := s.sess
+	s.mu.Unlock()
+	if sess == nil {
+		return false, false
+	}
+	return sess.client.Active(), true
+}

@@ -402,6 +402,7 @@ func (s *Service) run(ctx context.Context, at attempt) (err error) {
 	sess := &session{client: client, account: bare, profile: p, done: make(chan struct{})}
 	s.mu.Lock()
 	s.pending = sess
+	client.SetActive(!s.inactive) // XEP-0352: told on the stream as soon as it is up
 	s.mu.Unlock()
 	go s.eventLoop(sess)
 	s.log.Info("logging in", "account", bare, "host", req.Host, "port", req.Port, "direct_tls", req.DirectTLS)

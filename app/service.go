@@ -86,8 +86,12 @@ type Service struct {
 	status  Status
 	notice  string
 	closed  bool
-	ctx     context.Context // cancelled by Close; bounds logins
-	cancel  context.CancelFunc
+	// inactive: the person is not looking (window hidden, minimised or
+	// unfocused for a while); the server is told (XEP-0352, csi.go).
+	inactive bool
+	csi      csiWorker
+	ctx      context.Context // cancelled by Close; bounds logins
+	cancel   context.CancelFunc
 
 	// Every status change goes to the listeners, in order, on statusLoop.
 	listeners  notify.Hub[Status]

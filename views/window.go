@@ -32,12 +32,20 @@ type WindowOptions struct {
 	Do func(func())
 	// Now is the clock for "next try in ..." (nil: clock.Now).
 	Now func() time.Time
+	// InactiveAfter is how long the window may be out of focus before the
+	// server is told Parley is inactive (XEP-0352; 0: DefaultInactiveAfter).
+	InactiveAfter time.Duration
 }
+
+// DefaultInactiveAfter: unfocused this long, Parley tells the server it
+// is inactive; focused again, active.
+const DefaultInactiveAfter = 30 * time.Second
 
 // Window is Parley's main window.
 type Window struct {
 	win  fyne.Window
 	svc  *app.Service
+	opts WindowOptions
 	do   func(func())
 	now  func() time.Time
 	ctx  context.Context
@@ -58,6 +66,9 @@ type Window struct {
 	// background: the app left the foreground (the lifecycle said so last);
 	// chats made after that, at a login, start unfocused.
 	background bool
+	// inactiveTimer tells the server "inactive" once the window has been
+	// out of focus for InactiveAfter (setFocused).
+	inactiveTimer *time.Timer
 
 	unsubscribe func()
 	tickerMu    sync.Mutex
@@ -68,7 +79,7 @@ type Window struct {
 // NewWindow creates the window (not shown yet) with the login form. The
 // window title always contains "Parley".
 func NewWindow(a fyne.App, svc *app.Service, opts WindowOptions) *Window {
-	w := &Window{svc: svc, do: opts.Do, now: opts.Now, chatsNow: opts.Now}
+	w := &Window{svc: svc, opts: opts, do: opts.Do, now: opts.Now, chatsNow: opts.Now}
 	if w.do == nil {
 		w.do = fyne.Do
 	}
@@ -106,6 +117,21 @@ func (w *Window) setFocused(focused bool) {
 	if w.chats != nil {
 		w.chats.SetFocused(focused)
 	}
+	// XEP-0352: active at once on focus; inactive after a while without.
+	if w.inactiveTimer != nil {
+		w.inactiveTimer.Stop()
+		w.inactiveTimer = nil
+	}
+	if focused {
+		w.svc.SetActive(true)
+		return
+	}
+	after := w.opts.InactiveAfter
+	if after <= 0 {
+		after = DefaultInactiveAfter
+	}
+	svc := w.svc
+	w.inactiveTimer = time.AfterFunc(after, func() { svc.SetActive(false) })
 }
 
 // OpenChat opens the chat with jid, body in the composer (an xmpp: URI);
@@ -229,6 +255,9 @@ func (w *Window) Stop() {
 	w.stop()
 	if w.unsubscribe != nil {
 		w.unsubscribe()
+	}
+	if w.inactiveTimer != nil {
+		w.inactiveTimer.Stop()
 	}
 	w.stopTicker()
 	w.stopContacts()

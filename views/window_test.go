@@ -466,3 +466,26 @@ func TestStateWhileServerDown(t *testing.T) {
 	}
 	h.waitOnline(jid)
 }
+
+// XEP-0352 wiring: out of focus for InactiveAfter, the service (and so
+// the server) hears "inactive"; focused again, "active" at once.
+func TestFocusTellsTheServerActiveOrNot(t *testing.T) {
+	srv := apptest.Shared(t)
+	jid, pass := srv.NewUser(t, "uicsi")
+	h := &harness{t: t, ui: &uiRunner{}, svc: apptest.NewService(t, srv.Profile(t, true), nil)}
+	h.ui.do(func() {
+		h.w = NewWindow(test.NewTempApp(t), h.svc, WindowOptions{Do: h.ui.do, InactiveAfter: 50 * time.Millisecond})
+		h.w.Show()
+		h.f = h.w.Login()
+	})
+	t.Cleanup(func() { h.w.Stop() })
+	h.fill(srv, jid, pass, 0)
+	h.ui.do(func() { h.f.submit() })
+	h.waitOnline(jid)
+	h.ui.do(func() { h.w.setFocused(false) })
+	waitCond(t, "the service inactive after the window lost the focus", func() bool { return !h.svc.Active() })
+	h.ui.do(func() { h.w.setFocused(true) })
+	if !h.svc.Active() {
+		t.Error("the service is not active right after the window got the focus back")
+	}
+}

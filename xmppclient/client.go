@@ -61,7 +61,8 @@ type Client struct {
 	// unacked queue is always in wire order.
 	out      sync.Mutex
 	sm       smState
-	barriers int // barrier pings written (see writeBarrierLocked), for tests
+	csi      csiState // XEP-0352, written under out too (csi.go)
+	barriers int      // barrier pings written (see writeBarrierLocked), for tests
 
 	ctx          context.Context
 	cancel       context.CancelFunc

@@ -64,6 +64,7 @@ func (c *Client) resumed(cn *conn, ans smEnabled) error {
 	c.mu.Unlock()
 	endedBy := c.sm.endedBy
 	c.sm.endedBy = nil
+	c.tellCSILocked(cn) // a resumed stream starts active again
 	c.setState(StateOnline, nil, 0, 0)
 	c.events.push(SessionEvent{JID: jid, Resumed: true, Resent: resent, EndedBy: endedBy})
 	return nil
@@ -98,6 +99,7 @@ func (c *Client) freshSession(cn *conn, jid JID, smOn bool, en smEnabled) error 
 		}
 	}
 	c.upload.reset() // a fresh session looks for the upload service again
+	c.tellCSILocked(cn)
 	c.events.push(SessionEvent{JID: jid, Resumed: false, Unacked: unacked, EndedBy: endedBy})
 	return nil
 }

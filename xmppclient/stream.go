@@ -284,6 +284,7 @@ type streamFeatures struct {
 		Optional *struct{} `xml:"optional"`
 	} `xml:"urn:ietf:params:xml:ns:xmpp-session session"`
 	SM          *struct{} `xml:"urn:xmpp:sm:3 sm"`
+	CSI         *struct{} `xml:"urn:xmpp:csi:0 csi"`
 	Register    *struct{} `xml:"http://jabber.org/features/iq-register register"`
 	RosterVer   *struct{} `xml:"urn:xmpp:features:rosterver ver"`
 	PreApproval *struct{} `xml:"urn:xmpp:features:pre-approval sub"`
