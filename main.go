@@ -158,11 +158,15 @@ func runOn(args []string, newApp func() fyne.App, shown func(*views.Window)) int
 			openURI(win, u, logger)
 		})
 	})
-	win.Show()
+	// With a remembered password the main view is in the window before it
+	// is first shown: the desktop driver then creates it at the main view's
+	// size (a resize asked right after showing it was lost now and then:
+	// the window stayed 680 × 420 under Xvfb).
 	if svc.Saved().AutoLogin {
 		logger.Info("logging in with the remembered password", "account", svc.Saved().JID, "profile", svc.Saved().ProfileDir)
 		win.AutoLogin()
 	}
+	win.Show()
 	if shown != nil {
 		shown(win)
 	}

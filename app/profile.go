@@ -65,6 +65,18 @@ type AccountSettings struct {
 	Files FileSettings `json:"files,omitempty"`
 	// Voice says how voice messages are recorded, sent and played.
 	Voice VoiceSettings `json:"voice,omitempty"`
+	// Window is the main window's size when it was last closed (0: none
+	// yet), in Fyne's device-independent units.
+	Window WindowSize `json:"window,omitempty"`
+	// SeenNotices are advisories (such as NoKeyringNote) already shown
+	// once in the window's header; they stay in the settings only.
+	SeenNotices []string `json:"seen_notices,omitempty"`
+}
+
+// WindowSize is a window's width and height.
+type WindowSize struct {
+	Width  float32 `json:"width,omitempty"`
+	Height float32 `json:"height,omitempty"`
 }
 
 // FileSettings say how files are sent and fetched (zero values: the
@@ -168,6 +180,7 @@ func (p *Profile) Settings() AccountSettings {
 	defer p.mu.Unlock()
 	s := p.settings
 	s.PinnedFingerprints = slices.Clone(s.PinnedFingerprints)
+	s.SeenNotices = slices.Clone(s.SeenNotices)
 	return s
 }
 

@@ -8,6 +8,7 @@
 # Env:
 #   DEMO_HEADLESS=1     run under Xvfb (no visible windows; for testing the demo itself)
 #   DEMO_EXIT_AFTER=N   stop by itself N seconds after both windows are up (default: wait for Ctrl-C)
+#   DEMO_SCREENSHOT=F   with DEMO_EXIT_AFTER: a PNG of alice's window just before stopping
 #   DEMO_PORT_BASE=N    Prosody ports N..N+3 (default 15222)
 #   PARLEY_BIN          a prebuilt app binary (default: build bin/parley)
 set -euo pipefail
@@ -125,6 +126,14 @@ fi
 say "alice and bob are logged in. Passwords: alice-pass, bob-pass. Press Ctrl-C to stop the demo."
 if [ -n "${DEMO_EXIT_AFTER:-}" ]; then
   sleep "$DEMO_EXIT_AFTER"
+  if [ -n "${DEMO_SCREENSHOT:-}" ] && command -v import >/dev/null; then
+    wid=$(xdotool search --onlyvisible --name "alice@" 2>/dev/null | head -n1 || true)
+    if [ -n "$wid" ] && xdotool windowraise "$wid" 2>/dev/null && import -window "$wid" "$DEMO_SCREENSHOT" 2>/dev/null; then
+      say "screenshot of alice's window: $DEMO_SCREENSHOT"
+    else
+      say "no screenshot taken (alice's window not found)"
+    fi
+  fi
   say "DEMO_EXIT_AFTER=$DEMO_EXIT_AFTER reached"
   exit 0
 fi

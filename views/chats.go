@@ -164,6 +164,7 @@ type ChatsView struct {
 	syncBox     *fyne.Container
 	problem     string // the last ChatChange.Problem, shown where the catch-up line is
 	placeholder fyne.CanvasObject
+	startWith   *fyne.Container // contacts offered while there is no conversation
 	chatPane    *fyne.Container
 	content     fyne.CanvasObject
 
@@ -293,7 +294,10 @@ func NewChatsView(win fyne.Window, svc ChatService, contacts ContactsService, op
 	hint.Importance = widget.LowImportance
 	hint.Alignment = fyne.TextAlignCenter
 	hint.Wrapping = fyne.TextWrapWord
-	c.placeholder = container.NewCenter(hint)
+	// With no conversation yet, the contacts to start one with (startwith.go).
+	c.startWith = container.NewVBox()
+	c.startWith.Hide()
+	c.placeholder = container.NewCenter(container.NewVBox(hint, c.startWith))
 
 	split := container.NewHSplit(left, container.NewStack(c.placeholder, c.chatPane))
 	split.Offset = 0.32
@@ -447,6 +451,7 @@ func (c *ChatsView) applyConversations(convs []store.Conversation) {
 		total += conv.Unread
 	}
 	c.list.set(convs, len(c.requests.list))
+	c.updateStartWith()
 	if total != c.unread {
 		c.unread = total
 		if c.opts.OnUnread != nil {
@@ -508,6 +513,7 @@ func (c *ChatsView) applySnapshot(s app.ContactsSnapshot) {
 	if members && c.list != nil {
 		c.refreshConversations()
 	}
+	c.updateStartWith()
 	c.avatars.forget()
 	c.list.list.Refresh()
 	c.search.list.Refresh()

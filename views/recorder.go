@@ -83,7 +83,7 @@ type recorderUI struct {
 func newRecorderUI(c *ChatsView) *recorderUI {
 	r := &recorderUI{c: c}
 	r.mic = newHoldButton(theme.MediaRecordIcon(), r.pressed, r.released, r.leftWhileHeld, r.clicked)
-	r.mic.onSecondary = func() { showVoiceSettings(c.win, c.opts.Voice, c.do) }
+	r.mic.onSecondary = func() { showVoiceSettings(c.win, c.opts.Voice, c.do, "") }
 	r.dot = canvas.NewCircle(theme.Color(theme.ColorNameError))
 	r.elapsed = widget.NewLabel("0:00")
 	r.meterBg = canvas.NewRectangle(color.Transparent)

@@ -318,7 +318,7 @@ func TestVoiceSettings(t *testing.T) {
 	pa := voicetest.Start(t)
 	h, me, bob, clock := voiceChat(t, "uisettings")
 	var f *voiceSettingsForm
-	h.ui.do(func() { f = showVoiceSettings(h.w, me.Svc.Voice(), h.ui.do) })
+	h.ui.do(func() { f = showVoiceSettings(h.w, me.Svc.Voice(), h.ui.do, "") })
 	h.wait("the devices listed", func() bool {
 		return slices.Contains(f.mic.Options, "VirtualMic") && slices.Contains(f.speaker.Options, "VirtualSpeaker")
 	})

@@ -1,9 +1,11 @@
-// The voice settings: which microphone and speaker (listed off the UI
-// goroutine: the sound system can be slow or stalled), the format voice
-// messages go out in, the longest recording, whether hold-to-talk sends
-// at once, and whether the next voice message of a chat follows the one
-// that ended. Opened from the header's Settings button or a right-click
-// on the microphone button; saved in the account's profile.
+// The settings dialog (for now: the account's notice, such as where the
+// password is kept, then the voice settings; #13's settings window grows
+// from it). The voice settings: which microphone and speaker (listed off
+// the UI goroutine: the sound system can be slow or stalled), the format
+// voice messages go out in, the longest recording, whether hold-to-talk
+// sends at once, and whether the next voice message of a chat follows the
+// one that ended. Opened from the header's Settings button or a
+// right-click on the microphone button; saved in the account's profile.
 package views
 
 import (
@@ -53,10 +55,13 @@ type voiceSettingsForm struct {
 	micIDs   map[string]string // shown name -> device id
 	spkIDs   map[string]string
 	dlg      dialog.Dialog
+	content  *fyne.Container
 }
 
-// showVoiceSettings opens the voice settings in win.
-func showVoiceSettings(win fyne.Window, svc VoiceSettingsService, do func(func())) *voiceSettingsForm {
+// showVoiceSettings opens the settings in win: notice (an advisory about
+// the account, such as where the password is kept; "" for none) above the
+// voice settings.
+func showVoiceSettings(win fyne.Window, svc VoiceSettingsService, do func(func()), notice string) *voiceSettingsForm {
 	s := svc.Settings()
 	f := &voiceSettingsForm{svc: svc, win: win, do: do, micIDs: map[string]string{"": ""}, spkIDs: map[string]string{"": ""}}
 	f.mic = widget.NewSelect([]string{systemDefault}, nil)
@@ -88,7 +93,15 @@ func showVoiceSettings(win fyne.Window, svc VoiceSettingsService, do func(func()
 		widget.NewFormItem("Longest recording", f.maxLen),
 	)
 	content := container.NewVBox(form, f.sendNow, f.autoNext, f.note)
-	f.dlg = dialog.NewCustomConfirm("Voice messages", "Save", "Cancel", content, func(ok bool) {
+	if notice != "" {
+		n := widget.NewLabel(notice)
+		n.Importance = widget.WarningImportance
+		n.Wrapping = fyne.TextWrapWord
+		content.Objects = append([]fyne.CanvasObject{n, widget.NewSeparator(), widget.NewLabelWithStyle("Voice messages",
+			fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}, content.Objects...)
+	}
+	f.content = content
+	f.dlg = dialog.NewCustomConfirm("Settings", "Save", "Cancel", content, func(ok bool) {
 		if ok {
 			f.save()
 		}

@@ -11,6 +11,7 @@ package views
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -97,7 +98,25 @@ func NewWindow(a fyne.App, svc *app.Service, opts WindowOptions) *Window {
 			w.showLogin()
 		}
 	}
-	w.account = newAccountView(svc.Reconnect, w.logout, func() { showVoiceSettings(w.win, w.svc.Voice(), w.do) })
+	w.account = newAccountView(svc.Reconnect, w.logout, func() {
+		showVoiceSettings(w.win, w.svc.Voice(), w.do, w.svc.Status().Notice)
+	})
+	// A notice shows once in the header (then only in the settings).
+	w.account.SeenNotice = func(n string) bool {
+		p := svc.Profile()
+		return p != nil && slices.Contains(p.Settings().SeenNotices, n)
+	}
+	w.account.OnNoticeSeen = func(n string) {
+		if p := svc.Profile(); p != nil {
+			go func() {
+				_ = p.Update(func(s *app.AccountSettings) {
+					if !slices.Contains(s.SeenNotices, n) {
+						s.SeenNotices = append(s.SeenNotices, n)
+					}
+				})
+			}()
+		}
+	}
 	w.showLogin()
 	w.win.Resize(loginSize)
 	w.unsubscribe = svc.Subscribe(func(st app.Status) {
@@ -253,6 +272,7 @@ func (w *Window) Close() {
 // Stop cancels running logins and stops updates; the window stays.
 func (w *Window) Stop() {
 	w.stop()
+	w.rememberSize() // at quit: a small file, written before the process ends
 	if w.unsubscribe != nil {
 		w.unsubscribe()
 	}
@@ -291,6 +311,35 @@ func (w *Window) showLogin() {
 	w.login.FocusFirst()
 }
 
+// maxRemembered bounds a remembered size (a profile carried from a
+// larger screen; Fyne tells no screen size).
+var maxRemembered = fyne.NewSize(3840, 2160)
+
+// mainWindowSize is the size the main view opens at: the one the profile
+// remembers from the last close, else at least mainSize.
+func (w *Window) mainWindowSize() fyne.Size {
+	size := w.win.Canvas().Size()
+	if p := w.svc.Profile(); p != nil {
+		if r := p.Settings().Window; r.Width > 0 && r.Height > 0 {
+			size = fyne.NewSize(min(r.Width, maxRemembered.Width), min(r.Height, maxRemembered.Height))
+		}
+	}
+	return fyne.NewSize(max(size.Width, mainSize.Width), max(size.Height, mainSize.Height))
+}
+
+// rememberSize keeps the main view's size in the profile (when it shows).
+func (w *Window) rememberSize() {
+	p := w.svc.Profile()
+	if p == nil || w.main == nil {
+		return
+	}
+	size := w.win.Canvas().Size()
+	if size.Width <= 0 || size.Height <= 0 || p.Settings().Window == (app.WindowSize{Width: size.Width, Height: size.Height}) {
+		return
+	}
+	_ = p.Update(func(s *app.AccountSettings) { s.Window = app.WindowSize{Width: size.Width, Height: size.Height} })
+}
+
 // Window sizes: the login form, and at least this after login.
 var (
 	loginSize = fyne.NewSize(460, 420)
@@ -322,9 +371,10 @@ func (w *Window) showAccount() {
 	w.main = container.NewBorder(w.account.Content(), nil, nil, nil, w.tabs)
 	w.showing = w.main
 	w.win.SetContent(w.showing)
-	if size := w.win.Canvas().Size(); size.Width < mainSize.Width || size.Height < mainSize.Height {
-		w.win.Resize(fyne.NewSize(max(size.Width, mainSize.Width), max(size.Height, mainSize.Height)))
-	}
+	// (At start with a remembered password, main.go shows the window only
+	// after this: a resize asked just after it was first shown was lost
+	// now and then under the desktop driver.)
+	w.win.Resize(w.mainWindowSize())
 	w.onStatus(st)
 	if r := w.openNext; r != nil {
 		w.openNext = nil
@@ -363,7 +413,13 @@ func (w *Window) logout() {
 	if w.chats != nil {
 		w.chats.Stop()
 	}
-	inBackgroundErr(w.do, w.svc.Logout, func(error) {
+	size := w.win.Canvas().Size()
+	inBackgroundErr(w.do, func() error {
+		if p := w.svc.Profile(); p != nil && size.Width > 0 {
+			_ = p.Update(func(s *app.AccountSettings) { s.Window = app.WindowSize{Width: size.Width, Height: size.Height} })
+		}
+		return w.svc.Logout()
+	}, func(error) {
 		w.account.logoutBtn.Enable()
 		w.showLogin()
 	})

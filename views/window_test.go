@@ -8,6 +8,7 @@ package views
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -394,9 +395,14 @@ func TestAutoLoginAndKeyringNotice(t *testing.T) {
 	h.waitOnline(jid)
 	h.ui.do(func() {
 		n := h.w.Account().notice
-		if !n.Visible() || n.Text != app.NoKeyringNote {
-			t.Errorf("notice visible=%v %q, want %q", n.Visible(), n.Text, app.NoKeyringNote)
+		if !h.w.Account().noticeBox.Visible() || n.Text != app.NoKeyringNote {
+			t.Errorf("notice visible=%v %q, want %q", h.w.Account().noticeBox.Visible(), n.Text, app.NoKeyringNote)
 		}
+	})
+	// Shown once: the profile remembers it, and the next run leaves it out
+	// of the header (it stays in the settings).
+	waitCond(t, "the notice remembered as shown", func() bool {
+		return slices.Contains(h.svc.Profile().Settings().SeenNotices, app.NoKeyringNote)
 	})
 	h.w.Stop()
 	h.svc.Close()
@@ -417,6 +423,16 @@ func TestAutoLoginAndKeyringNotice(t *testing.T) {
 		}
 	})
 	h2.waitOnline(jid)
+	h2.ui.do(func() {
+		if h2.w.Account().noticeBox.Visible() {
+			t.Error("the notice is in the header again on the second run")
+		}
+		f := showVoiceSettings(h2.w.Window(), h2.svc.Voice(), h2.ui.do, h2.svc.Status().Notice)
+		if !strings.Contains(dialogText(f), app.NoKeyringNote) {
+			t.Error("the settings do not say the notice")
+		}
+		f.dlg.Hide()
+	})
 	h2.w.Stop()
 	h2.svc.Close()
 
@@ -488,4 +504,54 @@ func TestFocusTellsTheServerActiveOrNot(t *testing.T) {
 	if !h.svc.Active() {
 		t.Error("the service is not active right after the window got the focus back")
 	}
+}
+
+// dialogText is every label's text in the settings dialog's content.
+func dialogText(f *voiceSettingsForm) string {
+	var b strings.Builder
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Label:
+			b.WriteString(x.Text + "\n")
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(f.content)
+	return b.String()
+}
+
+// The main view opens at the size it had when the window last closed
+// (per profile), never under mainSize.
+func TestWindowSizeRemembered(t *testing.T) {
+	srv := apptest.Shared(t)
+	jid, pass := srv.NewUser(t, "uisize")
+	dir := srv.Profile(t, true)
+	h := open(t, dir, nil)
+	h.fill(srv, jid, pass, 0)
+	h.ui.do(func() { h.f.submit() })
+	h.waitOnline(jid)
+	h.ui.do(func() {
+		if s := h.w.Window().Canvas().Size(); s.Width < mainSize.Width || s.Height < mainSize.Height {
+			t.Errorf("the main view opened at %v, under %v", s, mainSize)
+		}
+		h.w.Window().Resize(fyne.NewSize(1100, 760))
+	})
+	h.w.Stop()
+	h.svc.Close()
+
+	h2 := open(t, dir, nil) // the form comes prefilled with the address and server
+	h2.ui.do(func() {
+		h2.f.password.SetText(pass)
+		h2.f.submit()
+	})
+	h2.waitOnline(jid)
+	h2.ui.do(func() {
+		if s := h2.w.Window().Canvas().Size(); s != fyne.NewSize(1100, 760) {
+			t.Errorf("the main view opened at %v, want the 1100 × 760 it closed at", s)
+		}
+	})
 }
