@@ -133,7 +133,11 @@ func runOn(args []string, newApp func() fyne.App, shown func(*views.Window)) int
 	a := newApp()
 	icon := fyne.NewStaticResource("icon.png", assets.Icon)
 	a.SetIcon(icon)
-	win := views.NewWindow(a, svc, views.WindowOptions{Icon: icon})
+	busOK, bus := sessionBusReachable()
+	if !busOK {
+		logger.Info("no D-Bus session bus answers: desktop notifications are off", "looked at", bus)
+	}
+	win := views.NewWindow(a, svc, views.WindowOptions{Icon: icon, NoNotifications: !busOK})
 	win.Window().SetMaster()
 	// Closing the window quits the app; the session is closed after Run
 	// returns, off the UI goroutine's last callbacks.

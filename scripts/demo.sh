@@ -46,6 +46,7 @@ command -v prosody >/dev/null || die "prosody is not installed: run 'make deps' 
 # --- Cleanup: stop what this script started, by PID, once.
 APP_PIDS=()
 STARTED_SERVER=0
+BUS_PID=
 cleanup() {
   local rc=$?
   trap - INT TERM EXIT
@@ -64,6 +65,7 @@ cleanup() {
     say "stopping Prosody"
     bash scripts/stop-prosody.sh "$SERVER_DIR" >/dev/null 2>&1 || true
   fi
+  if [ -n "$BUS_PID" ]; then kill "$BUS_PID" 2>/dev/null || true; fi
   exit $rc
 }
 trap cleanup EXIT
@@ -93,10 +95,21 @@ CA=$(sed -n 's/.* ca=\([^ ]*\).*/\1/p' <<<"$READY")
 "$SETUP" -host 127.0.0.1 -port "$PORT_BASE" -domain localhost -ca "$CA" -profiles "$PROFILES" \
   -users "alice:alice-pass,bob:bob-pass"
 
-# --- Two Parley windows. Without a D-Bus session the keyring lookups fail fast (the profiles keep
-# the passwords in their folders); point at a bus that does not exist rather than auto-launch one.
+# --- Two Parley windows, on a session bus (notifications, theme changes): the desktop's, or else a
+# private one for the demo (no Secret Service runs on it, so the keyring lookups fail fast and the
+# profiles keep the passwords in their folders). Without dbus-daemon, point at a bus that does not
+# exist rather than auto-launch one (Parley then says once that notifications are off).
 if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
-  export DBUS_SESSION_BUS_ADDRESS="unix:path=$SANDBOX/no-session-bus"
+  if command -v dbus-daemon >/dev/null; then
+    rm -f "$SANDBOX/session-bus"
+    dbus-daemon --session --nofork --nopidfile --address="unix:path=$SANDBOX/session-bus" >"$SANDBOX/dbus.log" 2>&1 &
+    BUS_PID=$!
+    for _ in $(seq 50); do [ -S "$SANDBOX/session-bus" ] && break; sleep 0.1; done
+    export DBUS_SESSION_BUS_ADDRESS="unix:path=$SANDBOX/session-bus"
+    say "started a private session bus for the demo (pid $BUS_PID)"
+  else
+    export DBUS_SESSION_BUS_ADDRESS="unix:path=$SANDBOX/no-session-bus"
+  fi
 fi
 if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
   export XDG_RUNTIME_DIR="$SANDBOX/runtime"; mkdir -p "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"

@@ -33,6 +33,9 @@ type WindowOptions struct {
 	Do func(func())
 	// Now is the clock for "next try in ..." (nil: clock.Now).
 	Now func() time.Time
+	// NoNotifications: there is nothing to show desktop notifications
+	// with (no session bus): none are sent (main.go says so once).
+	NoNotifications bool
 	// InactiveAfter is how long the window may be out of focus before the
 	// server is told Parley is inactive (XEP-0352; 0: DefaultInactiveAfter).
 	InactiveAfter time.Duration
@@ -358,8 +361,11 @@ func (w *Window) showAccount() {
 	w.titleAccount = st.Account
 	w.setTitle()
 	w.contacts = NewContactsView(w.win, w.svc.Contacts(), w.do)
-	w.chats = NewChatsView(w.win, w.svc.Chats(), w.svc.Contacts(), ChatsOptions{Do: w.do, Now: w.chatsNow, OnUnread: w.setUnread, Unfocused: w.background,
-		Voice: w.svc.Voice()})
+	opts := ChatsOptions{Do: w.do, Now: w.chatsNow, OnUnread: w.setUnread, Unfocused: w.background, Voice: w.svc.Voice()}
+	if w.opts.NoNotifications {
+		opts.Notify = func(*fyne.Notification) {}
+	}
+	w.chats = NewChatsView(w.win, w.svc.Chats(), w.svc.Contacts(), opts)
 	w.contacts.OnChat = func(jid string) {
 		w.ShowChats()
 		w.chats.Open(jid, "")
