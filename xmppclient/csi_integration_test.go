@@ -59,34 +59,46 @@ func TestClientStateIndicationHoldsPresence(t *testing.T) {
 
 	// Inactive: held back, and stamped by the server when it goes out (on
 	// A's next activity: here going active). Prosody takes any bytes from
-	// the client as activity (and stays awake 5 s after), so nothing
-	// orders A's <inactive/> before B's presence but time: the rare round
-	// where B's presence overtakes it is tried again.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// the client as activity and stays awake 5 s after them
+	// (csi_resume_inactive_delay), and nothing orders A's <inactive/> before
+	// B's presence but time: B probes every 250 ms; a probe delivered at once
+	// went to an awake server; one that has not come by the next tick may be
+	// held, which going active shows (the stamp is what is asserted).
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	server := xmppclient.MustParseJID(srv.Domain)
+	stamped := func(p xmppclient.PresenceEvent) bool {
+		return bytes.Contains(p.Raw, []byte("urn:xmpp:delay")) && bytes.Contains(p.Raw, []byte(srv.JID(aUser)))
+	}
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	a.SetActive(false)
 	held := false
-	for round := 1; round <= 10 && !held; round++ {
-		status := fmt.Sprintf("while inactive %d", round)
-		a.SetActive(false)
+	deadline := time.Now().Add(30 * time.Second)
+	for probe := 1; !held && time.Now().Before(deadline); probe++ {
+		status := fmt.Sprintf("probe %d", probe)
 		directed(status)
 		if err := b.Ping(ctx, server); err != nil { // the server has B's presence
 			t.Fatal(err)
 		}
-		a.SetActive(true) // flushes what was held
-		recA.waitFor(t, 10*time.Second, "the presence sent while inactive", func(evs []xmppclient.Event) bool {
+		<-tick.C
+		if p, ok := presenceWith(recA.snapshot(), bBare, status); ok {
+			held = stamped(p) // delivered already: the server was awake (or flushed it)
+			continue
+		}
+		a.SetActive(true) // flushes what is held
+		recA.waitFor(t, 10*time.Second, "the probe, once active", func(evs []xmppclient.Event) bool {
 			_, ok := presenceWith(evs, bBare, status)
 			return ok
 		})
-		p, _ = presenceWith(recA.snapshot(), bBare, status)
-		held = bytes.Contains(p.Raw, []byte("urn:xmpp:delay")) && bytes.Contains(p.Raw, []byte(srv.JID(aUser)))
-		if !held {
-			t.Logf("round %d: B's presence reached the server before A's <inactive/>: %s", round, p.Raw)
-		}
+		p, _ := presenceWith(recA.snapshot(), bBare, status)
+		held = stamped(p)
+		a.SetActive(false)
 	}
 	if !held {
-		t.Fatal("in 10 rounds, a presence to an inactive client was never held back by the server (no delay stamp of its own)")
+		t.Fatal("for 30 s, no presence to an inactive client was held back by the server (no delay stamp of its own)")
 	}
+	a.SetActive(true)
 
 	// Active again (told before the ping after it: one stream, in order),
 	// a presence B sends after that round trip is not held.
