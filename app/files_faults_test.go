@@ -30,6 +30,18 @@ func withFriend(t *testing.T, srv *apptest.Server, prefix string) (me *apptest.C
 	return me, peer, peerPass
 }
 
+// startedFriends starts two chat accounts, prefix and prefix+"peer", the
+// second on the first's roster.
+func startedFriends(t *testing.T, srv *apptest.Server, prefix string) (a, b *apptest.ChatAccount) {
+	t.Helper()
+	a = srv.NewChatAccount(t, prefix)
+	b = srv.NewChatAccount(t, prefix+"peer")
+	b.Start(t)
+	a.Start(t)
+	a.Befriend(t, b.JID)
+	return a, b
+}
+
 // randomFile writes n random bytes (a file that is no picture: sent as it
 // is) and returns its path and contents.
 func randomFile(t *testing.T, n int) (string, []byte) {
@@ -127,11 +139,7 @@ func TestUploadSurvivesAKilledConnection(t *testing.T) {
 
 func TestUploadSurvivesSIGKILL(t *testing.T) {
 	srv := apptest.StartPrivate(t)
-	a := srv.NewChatAccount(t, "upcrash")
-	b := srv.NewChatAccount(t, "upcrashpeer")
-	b.Start(t)
-	a.Start(t)
-	a.Befriend(t, b.JID)
+	a, b := startedFriends(t, srv, "upcrash")
 	a.Stop(t)
 	path, data := randomFile(t, 6<<20)
 	child := startChatChild(t, chatChildConfig{Dir: a.Dir, JID: a.JID, Password: a.Password,
@@ -170,11 +178,7 @@ func TestUploadSurvivesSIGKILL(t *testing.T) {
 // message failed as cancelled and sends nothing; Retry sends it once.
 func TestCancelAndRetryAFile(t *testing.T) {
 	srv := apptest.Shared(t)
-	a := srv.NewChatAccount(t, "upcancel")
-	b := srv.NewChatAccount(t, "upcancelpeer")
-	b.Start(t)
-	a.Start(t)
-	a.Befriend(t, b.JID)
+	a, b := startedFriends(t, srv, "upcancel")
 	cs := a.Chats()
 	path, data := randomFile(t, 6<<20)
 	started := transferUnderWay(t, cs, 0)

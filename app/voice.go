@@ -214,26 +214,26 @@ func (r *Recording) Cancel() { r.rec.Cancel() }
 // anything worth sending.
 var ErrRecordingTooShort = errors.New("the recording is too short to send")
 
-// Discard deletes a draft (stopping it if it plays).
-func (v *VoiceService) Discard(d VoiceDraft) {
+// stopDraft stops the draft if it plays (its file is about to go).
+func (v *VoiceService) stopDraft(d VoiceDraft) {
 	v.mu.Lock()
 	player := v.player
 	v.mu.Unlock()
 	if player != nil && player.Current() == d.Path {
 		player.Stop()
 	}
+}
+
+// Discard deletes a draft (stopping it if it plays).
+func (v *VoiceService) Discard(d VoiceDraft) {
+	v.stopDraft(d)
 	os.Remove(d.Path)
 }
 
 // Send queues the draft as a voice message to peer (through the outbox,
 // as any file) and deletes the draft.
 func (v *VoiceService) Send(ctx context.Context, peer string, d VoiceDraft) (store.Message, error) {
-	v.mu.Lock()
-	player := v.player
-	v.mu.Unlock()
-	if player != nil && player.Current() == d.Path {
-		player.Stop()
-	}
+	v.stopDraft(d)
 	m, err := v.chats.SendFile(ctx, peer, d.Path, media.PrepareOptions{})
 	if err != nil {
 		return m, err
@@ -308,12 +308,7 @@ func (v *VoiceService) Playing() string {
 // decodes the file the first time: call it off the UI goroutine.
 func (v *VoiceService) Waveform(ctx context.Context, path string, n int) ([]float32, time.Duration, error) {
 	_, clips := v.playerFor()
-	bars, err := clips.Waveform(ctx, path, n)
-	if err != nil {
-		return nil, 0, err
-	}
-	d, err := clips.Duration(ctx, path)
-	return bars, d, err
+	return clips.Waveform(ctx, path, n)
 }
 
 // close stops playing and closes the speaker.

@@ -55,15 +55,21 @@ func isPicture(a *store.Attachment) bool {
 	if a.MediaType != "" {
 		return strings.HasPrefix(a.MediaType, "image/") && a.MediaType != "image/heic" && a.MediaType != "image/svg+xml"
 	}
-	name := a.Name
-	if name == "" {
-		name = a.URL
-	}
-	switch strings.ToLower(filepath.Ext(strings.SplitN(name, "?", 2)[0])) {
+	switch nameExt(a) {
 	case ".jpg", ".jpeg", ".png", ".gif", ".webp":
 		return true
 	}
 	return false
+}
+
+// nameExt is the lower-case extension of a's name (else of its URL, its
+// query left out): what a file is taken for before its bytes are here.
+func nameExt(a *store.Attachment) string {
+	name := a.Name
+	if name == "" {
+		name = a.URL
+	}
+	return strings.ToLower(filepath.Ext(strings.SplitN(name, "?", 2)[0]))
 }
 
 // pictureBox is the size a picture shows at in a bubble whose content is

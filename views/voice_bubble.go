@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -72,11 +71,7 @@ func isVoice(a *store.Attachment) bool {
 	if a.MediaType != "" {
 		return strings.HasPrefix(a.MediaType, "audio/")
 	}
-	name := a.Name
-	if name == "" {
-		name = a.URL
-	}
-	switch strings.ToLower(filepath.Ext(strings.SplitN(name, "?", 2)[0])) {
+	switch nameExt(a) {
 	case ".m4a", ".ogg", ".oga", ".opus", ".mp3", ".aac":
 		return true
 	}

@@ -183,22 +183,15 @@ func (c *Clips) trim() {
 
 // Duration is the decoded length of src (at speed 1).
 func (c *Clips) Duration(ctx context.Context, src string) (time.Duration, error) {
-	pcm, err := c.PCM(ctx, src, 1)
-	if err != nil {
-		return 0, err
-	}
-	st, err := os.Stat(pcm)
-	if err != nil {
-		return 0, err
-	}
-	return durationOf(int(st.Size() / 2)), nil
+	_, d, err := c.Waveform(ctx, src, 0)
+	return d, err
 }
 
-// Waveform is src's waveform in n bars (see Waveform).
-func (c *Clips) Waveform(ctx context.Context, src string, n int) ([]float32, error) {
+// Waveform is src's waveform in n bars and its length (see Waveform).
+func (c *Clips) Waveform(ctx context.Context, src string, n int) ([]float32, time.Duration, error) {
 	pcm, err := c.PCM(ctx, src, 1)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	return Waveform(pcm, n)
 }

@@ -108,6 +108,18 @@ func (a *audioContext) get() (*malgo.AllocatedContext, error) {
 	return ctx, nil
 }
 
+// deviceInfos is the sound system's list of devices of a kind, asked
+// with a deadline.
+func deviceInfos(ctx *malgo.AllocatedContext, kind malgo.DeviceType) ([]malgo.DeviceInfo, error) {
+	var infos []malgo.DeviceInfo
+	err := withDeadline(func() error {
+		var err error
+		infos, err = ctx.Devices(kind)
+		return err
+	})
+	return infos, err
+}
+
 // Devices lists the microphones (capture true) or speakers.
 func Devices(capture bool) ([]Device, error) {
 	ctx, err := sharedContext.get()
@@ -118,12 +130,8 @@ func Devices(capture bool) ([]Device, error) {
 	if capture {
 		kind = malgo.Capture
 	}
-	var infos []malgo.DeviceInfo
-	if err := withDeadline(func() error {
-		var err error
-		infos, err = ctx.Devices(kind)
-		return err
-	}); err != nil {
+	infos, err := deviceInfos(ctx, kind)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]Device, 0, len(infos))
@@ -155,12 +163,8 @@ func openDevice(capture bool, id string, data malgo.DataProc, onStop func()) (*m
 	}
 	sub.Format, sub.Channels = malgo.FormatS16, 1
 	if id != "" {
-		var infos []malgo.DeviceInfo
-		if err := withDeadline(func() error {
-			var err error
-			infos, err = ctx.Devices(kind)
-			return err
-		}); err != nil {
+		infos, err := deviceInfos(ctx, kind)
+		if err != nil {
 			return nil, &DeviceError{Kind: kindName, Op: "open", Err: err}
 		}
 		for i := range infos {

@@ -97,25 +97,26 @@ func durationOf(frames int) time.Duration { return time.Duration(frames) * time.
 
 // Waveform reduces the PCM file at path to n bars, each the loudest
 // sample of its part of the clip (0..1), scaled so the loudest bar is 1
-// (a quiet recording still shows its shape). It reads the file in
-// chunks: a five-minute clip is 28 MB.
-func Waveform(path string, n int) ([]float32, error) {
-	if n <= 0 {
-		return nil, nil
-	}
+// (a quiet recording still shows its shape), and says how long the clip
+// is. It reads the file in chunks: a five-minute clip is 28 MB.
+func Waveform(path string, n int) ([]float32, time.Duration, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	total := st.Size() / 2
+	length := durationOf(int(total))
+	if n <= 0 {
+		return nil, length, nil
+	}
 	bars := make([]float32, n)
 	if total == 0 {
-		return bars, nil
+		return bars, length, nil
 	}
 	buf := make([]byte, 1<<16)
 	var idx int64
@@ -143,5 +144,5 @@ func Waveform(path string, n int) ([]float32, error) {
 			bars[i] /= peak
 		}
 	}
-	return bars, nil
+	return bars, length, nil
 }

@@ -299,14 +299,14 @@ func benchWaveform(work, long string, rounds int) error {
 	for i := range rounds {
 		clips := voice.NewClips(filepath.Join(work, "wave"+strconv.Itoa(i)))
 		t0 := time.Now()
-		if _, err := clips.Waveform(ctx, long, 48); err != nil {
+		if _, _, err := clips.Waveform(ctx, long, 48); err != nil {
 			return err
 		}
 		first = append(first, time.Since(t0))
 	}
 	slices.Sort(first)
 	clips := voice.NewClips(filepath.Join(work, "wave0"))
-	cached, err := benchkit.Time(rounds, func() error { _, err := clips.Waveform(ctx, long, 48); return err })
+	cached, err := benchkit.Time(rounds, func() error { _, _, err := clips.Waveform(ctx, long, 48); return err })
 	if err != nil {
 		return err
 	}

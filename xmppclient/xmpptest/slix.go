@@ -78,7 +78,7 @@ type SlixPeer struct {
 
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stderr syncBuffer
+	stderr SyncBuffer
 	wmu    sync.Mutex
 	exited chan struct{}
 
@@ -93,21 +93,30 @@ type SlixPeer struct {
 	closed bool
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe to write from one goroutine (a child
+// process's output, copied by os/exec) while another reads it.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Bytes is a copy of what was written so far.
+func (s *SyncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
 }
 
 // StartSlixmpp logs user in with slixmpp (STARTTLS to srv.C2SAddr, trusting srv.CAFile) and

@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"parley/xmppclient/xmpptest"
 )
 
 // Pulse is the running headless server.
@@ -203,26 +205,7 @@ func (p *Pulse) Speak(pcm []int16) error {
 // Listener records what the speaker plays.
 type Listener struct {
 	cmd *exec.Cmd
-	out lockedBuffer
-}
-
-// lockedBuffer is a bytes.Buffer written by exec's copying goroutine and
-// read by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
+	out xmpptest.SyncBuffer // written by exec's copying goroutine, read by the test
 }
 
 // Listen starts recording the speaker's monitor (48 kHz mono).
