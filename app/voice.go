@@ -182,6 +182,10 @@ type VoiceDraft struct {
 	Ended error
 }
 
+// Clip is the player's name for the draft (Play it under this name: Send
+// and Discard then stop it if it plays).
+func (d VoiceDraft) Clip() string { return "draft:" + d.Path }
+
 // Finish stops the recording and encodes it: the draft to review or send.
 // Encoding a minute takes a fraction of a second; call it off the UI
 // goroutine. A recording with no sound at all (shorter than 0.3 s) is
@@ -219,7 +223,7 @@ func (v *VoiceService) stopDraft(d VoiceDraft) {
 	v.mu.Lock()
 	player := v.player
 	v.mu.Unlock()
-	if player != nil && player.Current() == d.Path {
+	if player != nil && player.Current() == d.Clip() {
 		player.Stop()
 	}
 }

@@ -241,3 +241,27 @@ func waitPlay(t *testing.T, events <-chan voice.PlayEvent, clip string, state vo
 		}
 	}
 }
+
+// A draft playing in its review stops when it is discarded (its file goes).
+func TestDiscardStopsThePlayingDraft(t *testing.T) {
+	voicetest.Start(t)
+	svc := apptest.NewService(t, t.TempDir(), nil)
+	path := filepath.Join(t.TempDir(), "voice-draft.m4a")
+	voicetest.EncodeAs(t, voicetest.Speech(t, "A draft long enough to be discarded while it plays, one two three four five six."),
+		path, "-c:a", "aac", "-b:a", "24k", "-f", "ipod")
+	d := app.VoiceDraft{Path: path}
+	events := make(chan voice.PlayEvent, 1024)
+	defer svc.Voice().Subscribe(func(e voice.PlayEvent) {
+		select {
+		case events <- e:
+		default:
+		}
+	})()
+	svc.Voice().Play(d.Clip(), d.Path, 0, 1)
+	waitPlay(t, events, d.Clip(), voice.Playing)
+	svc.Voice().Discard(d)
+	waitPlay(t, events, d.Clip(), voice.Stopped)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the discarded draft is still there: %v", err)
+	}
+}

@@ -364,7 +364,7 @@ func (r *recorderUI) drawWave(bars []float32, frac float64) {
 // togglePlay plays or pauses the draft.
 func (r *recorderUI) togglePlay() {
 	vs := r.c.opts.Voice
-	clip := "draft:" + r.draft.Path
+	clip := r.draft.Clip()
 	switch {
 	case r.playing.Clip == clip && r.playing.State == voice.Playing:
 		vs.Pause()
@@ -377,7 +377,7 @@ func (r *recorderUI) togglePlay() {
 
 // playerChanged follows the draft's playback (UI goroutine).
 func (r *recorderUI) playerChanged(ev voice.PlayEvent) {
-	if r.state != recReview || ev.Clip != "draft:"+r.draft.Path {
+	if r.state != recReview || ev.Clip != r.draft.Clip() {
 		return
 	}
 	r.playing = ev
